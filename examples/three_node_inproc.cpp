@@ -1,0 +1,240 @@
+// The seed's two elections, narrated: members on their own threads in this process elect a
+// leader with ZooKeeper's Fast Leader Election rules.
+//
+//   three_node_inproc [--verbose] [--finalize-ms N]
+#include <fmt/core.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "quorum/quorum.hpp"
+
+using namespace std::chrono_literals;
+using quorum::ElectionEvent;
+using quorum::InProcHub;
+using quorum::InProcMember;
+using quorum::MemoryStorage;
+using quorum::PeerState;
+using quorum::ServerId;
+using quorum::Vote;
+using quorum::Zxid;
+
+namespace {
+
+constexpr auto wait_bound = 30s;  // a demo that hangs this long has a bug; say so and stop
+
+struct Options {
+  bool verbose = false;
+  std::chrono::milliseconds finalize_wait = 200ms;
+};
+
+double seconds(quorum::Instant t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
+double millis(quorum::Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// An in-process ensemble whose members tell the narrator what they do.
+class Ensemble {
+ public:
+  Ensemble(std::vector<ServerId> ids, const Options& options) : options_(options), ids_(ids) {
+    for (ServerId id : ids) {
+      storage_[id];
+      resends_[id] = 0;
+      took_[id] = {};
+    }
+    for (ServerId id : ids) {
+      quorum::ElectionConfig config{.self = id, .voters = ids};
+      config.finalize_wait = options.finalize_wait;
+      config.min_notification_interval = std::max<quorum::Duration>(options.finalize_wait, 1ms);
+      auto member = std::make_unique<InProcMember>(hub_, config, storage_[id]);
+      member->set_observer([this, id](const ElectionEvent& e) { narrate(id, e); });
+      members_[id] = std::move(member);
+    }
+  }
+  ~Ensemble() { members_.clear(); }  // stop the threads before the hub and storage go
+
+  MemoryStorage& storage(ServerId id) { return storage_.at(id); }
+  InProcMember& operator[](ServerId id) { return *members_.at(id); }
+
+  void say(const std::string& line) {
+    std::lock_guard lock(mutex_);
+    fmt::print("  [{:7.3f}s] {}\n", seconds(hub_.now()), line);
+  }
+
+  void start(ServerId id) {
+    up_[id] = true;
+    members_.at(id)->start();
+  }
+  void crash(ServerId id) {
+    up_[id] = false;
+    members_.at(id)->stop();
+  }
+
+  // Waits until `id` is in `state` following `leader`; exits loudly if it never happens.
+  void expect(ServerId id, PeerState state, ServerId leader) {
+    const bool ok = members_.at(id)->wait_until(
+        [&](PeerState s, const Vote& v) { return s == state && v.leader == leader; }, wait_bound);
+    if (!ok) {
+      fmt::print(stderr, "demo: server {} did not become {} of {} within {}s\n", id,
+                 to_string(state), leader, wait_bound.count());
+      std::exit(1);
+    }
+  }
+
+  // Waits until `id` has re-sent its vote `count` times with nobody answering.
+  void expect_resends(ServerId id, int count) {
+    const bool ok = members_.at(id)->wait_until(
+        [&](PeerState, const Vote&) { return resends_.at(id) >= count; }, wait_bound);
+    if (!ok) std::exit(1);
+  }
+
+  quorum::Duration took(ServerId id) {
+    std::lock_guard lock(mutex_);
+    return took_.at(id);
+  }
+
+  void print_table(const std::vector<ServerId>& ids) {
+    fmt::print("\n    {:<5} {:<13} {:<7} {:<10} {}\n", "SID", "ZXID", "Epoch", "state", "leader");
+    for (ServerId id : ids) {
+      const auto& s = storage_.at(id);
+      if (!up_[id]) {
+        fmt::print("    {:<5} {:<13} {:<7} {:<10} {}\n", id, to_string(s.last_logged_zxid()),
+                   s.current_epoch(), "down", "-");
+        continue;
+      }
+      const auto& m = *members_.at(id);
+      fmt::print("    {:<5} {:<13} {:<7} {:<10} {}\n", id, to_string(s.last_logged_zxid()),
+                 s.current_epoch(), to_string(m.state()), m.vote().leader);
+    }
+    fmt::print("\n");
+  }
+
+ private:
+  void narrate(ServerId id, const ElectionEvent& event) {
+    std::lock_guard lock(mutex_);
+    const auto at = seconds(quorum::event_time(event));
+    const auto line = [&](const std::string& text) {
+      fmt::print("  [{:7.3f}s] server {} {}\n", at, id, text);
+    };
+    if (const auto* round = std::get_if<quorum::RoundStarted>(&event)) {
+      started_[id] = round->at;
+      line(fmt::format("is LOOKING (round {}) and votes for itself: zxid {}, epoch {}",
+                       round->round, to_string(round->initial_vote.zxid),
+                       round->initial_vote.peer_epoch));
+    } else if (const auto* change = std::get_if<quorum::ProposalChanged>(&event)) {
+      line(fmt::format("hears from {} and now votes for {} (zxid {}, epoch {})",
+                       change->because_of, change->proposal.leader,
+                       to_string(change->proposal.zxid), change->proposal.peer_epoch));
+    } else if (const auto* quorum_seen = std::get_if<quorum::QuorumReached>(&event)) {
+      line(fmt::format("sees {} of {} votes for {} {}: a majority; waits {} ms for a better vote",
+                       quorum_seen->supporters.size(), ids_.size(), quorum_seen->proposal.leader,
+                       quorum::describe_ids(quorum_seen->supporters),
+                       options_.finalize_wait.count()));
+    } else if (const auto* decided = std::get_if<quorum::Decided>(&event)) {
+      took_[id] = decided->at - started_[id];
+      const bool joined = decided->path == quorum::DecisionPath::joined_leader;
+      line(fmt::format("is {}{} (election took {:.1f} ms{})", to_string(decided->state),
+                       decided->state == PeerState::leading
+                           ? ""
+                           : fmt::format(" leader {}", decided->vote.leader),
+                       millis(took_[id]), joined ? ", joined the leader that said LEADING" : ""));
+    } else if (std::holds_alternative<quorum::NotificationsResent>(event)) {
+      ++resends_[id];
+      if (options_.verbose) line(quorum::describe(event));
+    } else if (options_.verbose) {
+      line(quorum::describe(event));
+    }
+  }
+
+  Options options_;
+  std::vector<ServerId> ids_;
+  InProcHub hub_;
+  std::mutex mutex_;
+  std::map<ServerId, MemoryStorage> storage_;
+  std::map<ServerId, std::atomic<int>> resends_;
+  std::map<ServerId, quorum::Instant> started_;
+  std::map<ServerId, quorum::Duration> took_;
+  std::map<ServerId, bool> up_;
+  std::map<ServerId, std::unique_ptr<InProcMember>> members_;
+};
+
+void first_start(const Options& options) {
+  fmt::print("Part 1 · First start: three servers, started one after another\n\n");
+  Ensemble e({1, 2, 3}, options);
+
+  e.start(1);
+  e.expect_resends(1, 3);
+  e.say("server 1 is still LOOKING after 3 re-sends: 1 vote of 3 is not a majority (needs 2)");
+
+  e.say("server 2 starts");
+  e.start(2);
+  e.expect(2, PeerState::leading, 2);
+  e.expect(1, PeerState::following, 2);
+
+  e.say("server 3 starts, although its id is the largest");
+  e.start(3);
+  e.expect(3, PeerState::following, 2);
+  e.print_table({1, 2, 3});
+  fmt::print("  Outcome: server 2 leads; server 3 joined it instead of taking over ({:.1f} ms).\n\n",
+             millis(e.took(3)));
+}
+
+void restart(const Options& options) {
+  fmt::print("Part 2 · Restart: five servers with history; the leader and a follower fail\n\n");
+  Ensemble e({1, 2, 3, 4, 5}, options);
+  const std::map<ServerId, std::uint32_t> zxid{{1, 8}, {2, 8}, {3, 8}, {4, 7}, {5, 7}};
+  for (auto [id, counter] : zxid) {
+    e.storage(id).set_current_epoch(1);
+    e.storage(id).set_accepted_epoch(1);
+    e.storage(id).set_last_logged_zxid(Zxid::make(1, counter));
+  }
+  for (ServerId id : {1, 2, 3, 4, 5}) e.start(id);
+  e.expect(3, PeerState::leading, 3);
+  for (ServerId id : {1, 2, 4, 5}) e.expect(id, PeerState::following, 3);
+  fmt::print("\n  Before: all five running, as in the seed's table\n");
+  e.print_table({1, 2, 3, 4, 5});
+
+  e.say("servers 3 (the leader) and 5 fail");
+  e.crash(3);
+  e.crash(5);
+  e.say("servers 1, 2 and 4 lose their leader and look for a new one");
+  for (ServerId id : {1, 2, 4}) e[id].leader_lost();
+  e.expect(2, PeerState::leading, 2);
+  e.expect(1, PeerState::following, 2);
+  e.expect(4, PeerState::following, 2);
+
+  fmt::print("\n  After: 3 of 5 remain, still a majority\n");
+  e.print_table({1, 2, 3, 4, 5});
+  fmt::print("  Outcome: server 2 leads (election took {:.1f} ms). Epochs are equal, so zxid\n"
+             "  decides: 8 beats 7; among zxid 8, sid 2 beats sid 1. Server 4 follows a leader\n"
+             "  that holds txn 8.\n",
+             millis(e.took(2)));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--verbose")) {
+      options.verbose = true;
+    } else if (!std::strcmp(argv[i], "--finalize-ms") && i + 1 < argc) {
+      options.finalize_wait = std::chrono::milliseconds(std::atoi(argv[++i]));
+    } else {
+      fmt::print(stderr, "usage: {} [--verbose] [--finalize-ms N]\n", argv[0]);
+      return 2;
+    }
+  }
+  fmt::print("quorum {} · leader election as the seed describes it\n", quorum::version_string);
+  fmt::print("Members run on their own threads in this process; ZooKeeper's Fast Leader\n"
+             "Election rules; finalize wait {} ms.{}\n\n",
+             options.finalize_wait.count(), options.verbose ? "" : " (--verbose shows every notification)");
+  first_start(options);
+  restart(options);
+  return 0;
+}

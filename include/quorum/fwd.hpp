@@ -1,0 +1,23 @@
+// Forward declarations of quorum's public classes, for headers that only name them.
+#pragma once
+
+namespace quorum {
+struct Zxid;
+struct Vote;
+struct Notification;
+struct ElectionConfig;
+class QuorumVerifier;
+class ElectionCore;
+template <class TransportPolicy, class StoragePolicy>
+class Election;
+class MemoryStorage;
+class SimTransport;
+class InProcHub;
+class InProcTransport;
+class InProcMember;
+class Prng;
+namespace sim {
+class Network;
+class ElectionCluster;
+}  // namespace sim
+}  // namespace quorum

@@ -1,0 +1,18 @@
+// The common headers in one: the protocol core, memory storage and the in-process and
+// simulated transports. Never Asio.
+#pragma once
+
+#include "quorum/concepts.hpp"
+#include "quorum/config.hpp"
+#include "quorum/election/describe.hpp"
+#include "quorum/election/election.hpp"
+#include "quorum/election/election_core.hpp"
+#include "quorum/error.hpp"
+#include "quorum/inproc_member.hpp"
+#include "quorum/message.hpp"
+#include "quorum/random.hpp"
+#include "quorum/storage/memory.hpp"
+#include "quorum/transport/inproc.hpp"
+#include "quorum/transport/sim.hpp"
+#include "quorum/types.hpp"
+#include "quorum/version.hpp"

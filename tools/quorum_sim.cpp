@@ -1,0 +1,60 @@
+// Replays election simulation seeds: quorum_sim --seed N [--verbose], or --seeds A B for a range.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "support/election_swarm.hpp"
+
+namespace {
+
+int usage() {
+  std::fputs("usage: quorum_sim --seed N [--verbose]\n       quorum_sim --seeds FIRST LAST\n", stderr);
+  return 2;
+}
+
+bool parse(const char* text, std::uint64_t& out) {
+  char* end = nullptr;
+  out = std::strtoull(text, &end, 10);
+  return end != text && *end == '\0';
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::uint64_t first = 0, last = 0;
+  bool verbose = false, have_seed = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) {
+      if (!parse(argv[++i], first)) return usage();
+      last = first;
+      have_seed = true;
+    } else if (!std::strcmp(argv[i], "--seeds") && i + 2 < argc) {
+      if (!parse(argv[i + 1], first) || !parse(argv[i + 2], last) || last < first) return usage();
+      i += 2;
+      have_seed = true;
+    } else if (!std::strcmp(argv[i], "--verbose")) {
+      verbose = true;
+    } else {
+      return usage();
+    }
+  }
+  if (!have_seed) return usage();
+
+  int failures = 0;
+  for (std::uint64_t seed = first; seed <= last; ++seed) {
+    quorum::testing::SwarmTrace trace;
+    if (verbose) trace = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
+    const auto r = quorum::testing::run_election_swarm(seed, trace);
+    std::printf("seed %llu: %s; %zu servers; leader %s; settled %s after healing; %llu events, "
+                "%llu decisions; trace %016llx\n",
+                static_cast<unsigned long long>(seed), r.ok() ? "ok" : "FAILED", r.servers,
+                r.leader ? std::to_string(*r.leader).c_str() : "none",
+                quorum::describe(r.settle_time).c_str(), static_cast<unsigned long long>(r.events),
+                static_cast<unsigned long long>(r.decisions),
+                static_cast<unsigned long long>(r.trace_hash));
+    for (const auto& v : r.violations) std::printf("  violation: %s\n", v.c_str());
+    failures += !r.ok();
+  }
+  return failures == 0 ? 0 : 1;
+}
