@@ -59,6 +59,8 @@ class Ensemble {
   ~Ensemble() { members_.clear(); }  // stop the threads before the hub and storage go
 
   MemoryStorage& storage(ServerId id) { return storage_.at(id); }
+  // Off: events are still recorded (election times), but not printed.
+  void set_narrating(bool on) { narrating_ = on; }
   InProcMember& operator[](ServerId id) { return *members_.at(id); }
 
   void say(const std::string& line) {
@@ -119,6 +121,7 @@ class Ensemble {
     std::lock_guard lock(mutex_);
     const auto at = seconds(quorum::event_time(event));
     const auto line = [&](const std::string& text) {
+      if (!narrating_) return;
       fmt::print("  [{:7.3f}s] server {} {}\n", at, id, text);
     };
     if (const auto* round = std::get_if<quorum::RoundStarted>(&event)) {
@@ -160,6 +163,7 @@ class Ensemble {
   std::map<ServerId, quorum::Instant> started_;
   std::map<ServerId, quorum::Duration> took_;
   std::map<ServerId, bool> up_;
+  std::atomic<bool> narrating_ = true;
   std::map<ServerId, std::unique_ptr<InProcMember>> members_;
 };
 
@@ -167,6 +171,7 @@ void first_start(const Options& options) {
   fmt::print("Part 1 · First start: three servers, started one after another\n\n");
   Ensemble e({1, 2, 3}, options);
 
+  e.say("server 1 starts");
   e.start(1);
   e.expect_resends(1, 3);
   e.say("server 1 is still LOOKING after 3 re-sends: 1 vote of 3 is not a majority (needs 2)");
@@ -193,10 +198,15 @@ void restart(const Options& options) {
     e.storage(id).set_accepted_epoch(1);
     e.storage(id).set_last_logged_zxid(Zxid::make(1, counter));
   }
+  e.set_narrating(options.verbose);
   for (ServerId id : {1, 2, 3, 4, 5}) e.start(id);
   e.expect(3, PeerState::leading, 3);
   for (ServerId id : {1, 2, 4, 5}) e.expect(id, PeerState::following, 3);
-  fmt::print("\n  Before: all five running, as in the seed's table\n");
+  e.set_narrating(true);
+  e.say(fmt::format("the five start with the seed's data and elect server 3 ({:.1f} ms): equal\n"
+                    "              epochs, zxid 8 beats 7, and among zxid 8 the largest sid wins",
+                    millis(e.took(3))));
+  fmt::print("\n  Before: the seed's table\n");
   e.print_table({1, 2, 3, 4, 5});
 
   e.say("servers 3 (the leader) and 5 fail");

@@ -53,8 +53,9 @@ TEST_CASE("restart: with the seed's table - 3 leads - when 3 and 5 fail - 1 - 2 
 
 TEST_CASE("restart: a larger epoch beats a larger zxid", "[scenario]") {
   ElectionCluster c({.servers = 3, .seed = 5});
+  // 1 synced with epoch 2 before any txn of it: its zxid is smaller, its epoch larger.
   c.storage(1).set_current_epoch(2);
-  c.storage(1).set_last_logged_zxid(Zxid::make(2, 1));
+  c.storage(1).set_last_logged_zxid(Zxid::make(1, 5));
   c.storage(2).set_current_epoch(1);
   c.storage(2).set_last_logged_zxid(Zxid::make(1, 90));
   c.storage(3).set_current_epoch(1);

@@ -11,7 +11,7 @@ namespace {
 
 std::uint64_t seed_count() {
   if (const char* env = std::getenv("QUORUM_SIM_SEEDS")) return std::strtoull(env, nullptr, 10);
-  return 1000;
+  return 2000;
 }
 
 std::string replay(std::uint64_t seed) {

@@ -109,11 +109,14 @@ inline SwarmResult run_election_swarm(std::uint64_t seed, const SwarmTrace& trac
   sim::ElectionCluster c(options);
   const auto n = static_cast<ServerId>(options.servers);
   for (ServerId id = 1; id <= n; ++id) {
-    const Epoch epoch = draw.between(0, 2);
-    c.storage(id).set_current_epoch(epoch);
-    c.storage(id).set_accepted_epoch(epoch);
+    // Sometimes a member has synced with a newer epoch before logging any txn in it, so
+    // currentEpoch and the zxid's epoch disagree and the order of the rules matters.
+    const Epoch logged_epoch = draw.between(0, 2);
+    const Epoch current_epoch = logged_epoch + (draw.chance(0.3) ? 1 : 0);
+    c.storage(id).set_current_epoch(current_epoch);
+    c.storage(id).set_accepted_epoch(current_epoch);
     c.storage(id).set_last_logged_zxid(
-        Zxid::make(epoch, static_cast<std::uint32_t>(draw.between(0, 5))));
+        Zxid::make(logged_epoch, static_cast<std::uint32_t>(draw.between(0, 5))));
   }
   c.set_tracer([&](ServerId member, const ElectionEvent& e) {
     if (const auto* d = std::get_if<Decided>(&e)) detail::check_decision(c, member, *d, result.violations);

@@ -281,6 +281,15 @@ TEST_CASE("never follow a leader that has not itself said LEADING", "[unit]") {
   CHECK(m.core.state() == PeerState::looking);
 }
 
+TEST_CASE("a leader back from a crash and LOOKING again is not followed", "[unit]") {
+  Member m(3, {1, 2, 3, 4, 5});
+  m.start();
+  m.receive(5, looking(5, 1));  // 5 is back, LOOKING, and we vote for it
+  REQUIRE(m.core.current_vote().leader == 5);
+  for (ServerId id : {1, 2, 4}) m.receive(id, note(PeerState::following, 5, {}, 1, 0));
+  CHECK(m.core.state() == PeerState::looking);  // a quorum says 5, but 5 never said LEADING
+}
+
 TEST_CASE("never lead on FOLLOWING votes from an older round of our own", "[unit]") {
   Member m(2);
   m.start();
