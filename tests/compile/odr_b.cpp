@@ -1,0 +1,7 @@
+#include "quorum/codec/big_endian.hpp"
+#include "quorum/codec/notification_codec.hpp"
+#include "quorum/fwd.hpp"
+#include "quorum/quorum.hpp"
+#include "quorum/sim/election_cluster.hpp"
+
+const std::error_category* category_seen_by_b() { return &quorum::error_category(); }
