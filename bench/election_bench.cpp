@@ -32,7 +32,9 @@ struct Summary {
 Summary summarize(std::vector<double> ms) {
   if (ms.empty()) return {};
   std::sort(ms.begin(), ms.end());
-  const auto at = [&](double q) { return ms[static_cast<std::size_t>(q * static_cast<double>(ms.size() - 1))]; };
+  const auto at = [&](double q) {
+    return ms[static_cast<std::size_t>(q * static_cast<double>(ms.size() - 1))];
+  };
   return {at(0.5), at(0.9), ms.front(), ms.back()};
 }
 
@@ -72,7 +74,8 @@ std::optional<double> inproc_election_ms(std::size_t members, double loss, std::
         [&](PeerState s, const quorum::Vote& v) { return s == want && v.leader == expected; }, 10s);
     if (!ok) return std::nullopt;  // a split decision; ZAB would repair it, FLE alone does not
   }
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
+      .count();
 }
 
 template <class Measure>
@@ -81,8 +84,10 @@ void run_case(const char* transport, const char* time_kind, std::size_t members,
   std::vector<double> ms;
   int unsettled = 0;
   for (int run = 0; run < runs; ++run) {
-    if (auto t = measure(members, loss, static_cast<std::uint64_t>(run + 1), finalize)) ms.push_back(*t);
-    else ++unsettled;
+    if (auto t = measure(members, loss, static_cast<std::uint64_t>(run + 1), finalize))
+      ms.push_back(*t);
+    else
+      ++unsettled;
   }
   const Summary s = summarize(ms);
   nlohmann::json out = {

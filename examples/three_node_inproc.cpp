@@ -35,8 +35,12 @@ struct Options {
   std::chrono::milliseconds finalize_wait = 200ms;
 };
 
-double seconds(quorum::Instant t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
-double millis(quorum::Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double seconds(quorum::Instant t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+double millis(quorum::Duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 // An in-process ensemble whose members tell the narrator what they do.
 class Ensemble {
@@ -130,9 +134,9 @@ class Ensemble {
                        round->round, to_string(round->initial_vote.zxid),
                        round->initial_vote.peer_epoch));
     } else if (const auto* change = std::get_if<quorum::ProposalChanged>(&event)) {
-      line(fmt::format("hears from {} and now votes for {} (zxid {}, epoch {})",
-                       change->because_of, change->proposal.leader,
-                       to_string(change->proposal.zxid), change->proposal.peer_epoch));
+      line(fmt::format("hears from {} and now votes for {} (zxid {}, epoch {})", change->because_of,
+                       change->proposal.leader, to_string(change->proposal.zxid),
+                       change->proposal.peer_epoch));
     } else if (const auto* quorum_seen = std::get_if<quorum::QuorumReached>(&event)) {
       line(fmt::format("sees {} of {} votes for {} {}: a majority; waits {} ms for a better vote",
                        quorum_seen->supporters.size(), ids_.size(), quorum_seen->proposal.leader,
@@ -185,8 +189,9 @@ void first_start(const Options& options) {
   e.start(3);
   e.expect(3, PeerState::following, 2);
   e.print_table({1, 2, 3});
-  fmt::print("  Outcome: server 2 leads; server 3 joined it instead of taking over ({:.1f} ms).\n\n",
-             millis(e.took(3)));
+  fmt::print(
+      "  Outcome: server 2 leads; server 3 joined it instead of taking over ({:.1f} ms).\n\n",
+      millis(e.took(3)));
 }
 
 void restart(const Options& options) {
@@ -203,9 +208,10 @@ void restart(const Options& options) {
   e.expect(3, PeerState::leading, 3);
   for (ServerId id : {1, 2, 4, 5}) e.expect(id, PeerState::following, 3);
   e.set_narrating(true);
-  e.say(fmt::format("the five start with the seed's data and elect server 3 ({:.1f} ms): equal\n"
-                    "              epochs, zxid 8 beats 7, and among zxid 8 the largest sid wins",
-                    millis(e.took(3))));
+  e.say(
+      fmt::format("the five start with the seed's data and elect server 3 ({:.1f} ms): equal\n"
+                  "              epochs, zxid 8 beats 7, and among zxid 8 the largest sid wins",
+                  millis(e.took(3))));
   fmt::print("\n  Before: the seed's table\n");
   e.print_table({1, 2, 3, 4, 5});
 
@@ -220,10 +226,11 @@ void restart(const Options& options) {
 
   fmt::print("\n  After: 3 of 5 remain, still a majority\n");
   e.print_table({1, 2, 3, 4, 5});
-  fmt::print("  Outcome: server 2 leads (election took {:.1f} ms). Epochs are equal, so zxid\n"
-             "  decides: 8 beats 7; among zxid 8, sid 2 beats sid 1. Server 4 follows a leader\n"
-             "  that holds txn 8.\n",
-             millis(e.took(2)));
+  fmt::print(
+      "  Outcome: server 2 leads (election took {:.1f} ms). Epochs are equal, so zxid\n"
+      "  decides: 8 beats 7; among zxid 8, sid 2 beats sid 1. Server 4 follows a leader\n"
+      "  that holds txn 8.\n",
+      millis(e.took(2)));
 }
 
 }  // namespace
@@ -241,9 +248,11 @@ int main(int argc, char** argv) {
     }
   }
   fmt::print("quorum {} · leader election as the seed describes it\n", quorum::version_string);
-  fmt::print("Members run on their own threads in this process; ZooKeeper's Fast Leader\n"
-             "Election rules; finalize wait {} ms.{}\n\n",
-             options.finalize_wait.count(), options.verbose ? "" : " (--verbose shows every notification)");
+  fmt::print(
+      "Members run on their own threads in this process; ZooKeeper's Fast Leader\n"
+      "Election rules; finalize wait {} ms.{}\n\n",
+      options.finalize_wait.count(),
+      options.verbose ? "" : " (--verbose shows every notification)");
   first_start(options);
   restart(options);
   return 0;

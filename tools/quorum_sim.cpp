@@ -9,7 +9,8 @@
 namespace {
 
 int usage() {
-  std::fputs("usage: quorum_sim --seed N [--verbose]\n       quorum_sim --seeds FIRST LAST\n", stderr);
+  std::fputs("usage: quorum_sim --seed N [--verbose]\n       quorum_sim --seeds FIRST LAST\n",
+             stderr);
   return 2;
 }
 
@@ -46,13 +47,14 @@ int main(int argc, char** argv) {
     quorum::testing::SwarmTrace trace;
     if (verbose) trace = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
     const auto r = quorum::testing::run_election_swarm(seed, trace);
-    std::printf("seed %llu: %s; %zu servers; leader %s; settled %s after healing; %llu events, "
-                "%llu decisions; trace %016llx\n",
-                static_cast<unsigned long long>(seed), r.ok() ? "ok" : "FAILED", r.servers,
-                r.leader ? std::to_string(*r.leader).c_str() : "none",
-                quorum::describe(r.settle_time).c_str(), static_cast<unsigned long long>(r.events),
-                static_cast<unsigned long long>(r.decisions),
-                static_cast<unsigned long long>(r.trace_hash));
+    std::printf(
+        "seed %llu: %s; %zu servers; leader %s; settled %s after healing; %llu events, "
+        "%llu decisions; trace %016llx\n",
+        static_cast<unsigned long long>(seed), r.ok() ? "ok" : "FAILED", r.servers,
+        r.leader ? std::to_string(*r.leader).c_str() : "none",
+        quorum::describe(r.settle_time).c_str(), static_cast<unsigned long long>(r.events),
+        static_cast<unsigned long long>(r.decisions),
+        static_cast<unsigned long long>(r.trace_hash));
     for (const auto& v : r.violations) std::printf("  violation: %s\n", v.c_str());
     failures += !r.ok();
   }

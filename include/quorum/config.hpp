@@ -23,8 +23,8 @@ namespace quorum::detail {
 
 /// Checks an invariant of the library itself, in every build type. A failure is a bug in quorum
 /// (never bad input): it prints the condition and where, then aborts on the calling thread.
-#define QUORUM_ASSERT(condition, why)                                              \
-  do {                                                                             \
-    if (!(condition)) [[unlikely]]                                                 \
-      ::quorum::detail::assertion_failed(#condition, __FILE__, __LINE__, (why));   \
+#define QUORUM_ASSERT(condition, why)                                            \
+  do {                                                                           \
+    if (!(condition)) [[unlikely]]                                               \
+      ::quorum::detail::assertion_failed(#condition, __FILE__, __LINE__, (why)); \
   } while (false)

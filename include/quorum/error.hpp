@@ -52,39 +52,70 @@ class error_category_impl final : public std::error_category {
   std::string message(int code) const override {
     // The texts ZooKeeper's KeeperException.Code.getCodeMessage gives.
     switch (static_cast<errc>(code)) {
-      case errc::ok: return "ok";
-      case errc::system_error: return "SystemError";
-      case errc::runtime_inconsistency: return "RuntimeInconsistency";
-      case errc::data_inconsistency: return "DataInconsistency";
-      case errc::connection_loss: return "ConnectionLoss";
-      case errc::marshalling_error: return "MarshallingError";
-      case errc::unimplemented: return "Unimplemented";
-      case errc::operation_timeout: return "OperationTimeout";
-      case errc::bad_arguments: return "BadArguments";
-      case errc::unknown_session: return "Unknown session";
-      case errc::new_config_no_quorum: return "NewConfigNoQuorum";
-      case errc::reconfig_in_progress: return "ReconfigInProgress";
-      case errc::api_error: return "APIError";
-      case errc::no_node: return "NoNode";
-      case errc::no_auth: return "NoAuth";
-      case errc::bad_version: return "BadVersion";
-      case errc::no_children_for_ephemerals: return "NoChildrenForEphemerals";
-      case errc::node_exists: return "NodeExists";
-      case errc::not_empty: return "Directory not empty";
-      case errc::session_expired: return "Session expired";
-      case errc::invalid_callback: return "Invalid callback";
-      case errc::invalid_acl: return "InvalidACL";
-      case errc::auth_failed: return "AuthFailed";
-      case errc::session_moved: return "Session moved";
-      case errc::not_readonly: return "Not a read-only call";
-      case errc::ephemeral_on_local_session: return "Ephemeral node on local session";
-      case errc::no_watcher: return "No such watcher";
-      case errc::request_timeout: return "Request timeout";
-      case errc::reconfig_disabled: return "Reconfig is disabled";
+      case errc::ok:
+        return "ok";
+      case errc::system_error:
+        return "SystemError";
+      case errc::runtime_inconsistency:
+        return "RuntimeInconsistency";
+      case errc::data_inconsistency:
+        return "DataInconsistency";
+      case errc::connection_loss:
+        return "ConnectionLoss";
+      case errc::marshalling_error:
+        return "MarshallingError";
+      case errc::unimplemented:
+        return "Unimplemented";
+      case errc::operation_timeout:
+        return "OperationTimeout";
+      case errc::bad_arguments:
+        return "BadArguments";
+      case errc::unknown_session:
+        return "Unknown session";
+      case errc::new_config_no_quorum:
+        return "NewConfigNoQuorum";
+      case errc::reconfig_in_progress:
+        return "ReconfigInProgress";
+      case errc::api_error:
+        return "APIError";
+      case errc::no_node:
+        return "NoNode";
+      case errc::no_auth:
+        return "NoAuth";
+      case errc::bad_version:
+        return "BadVersion";
+      case errc::no_children_for_ephemerals:
+        return "NoChildrenForEphemerals";
+      case errc::node_exists:
+        return "NodeExists";
+      case errc::not_empty:
+        return "Directory not empty";
+      case errc::session_expired:
+        return "Session expired";
+      case errc::invalid_callback:
+        return "Invalid callback";
+      case errc::invalid_acl:
+        return "InvalidACL";
+      case errc::auth_failed:
+        return "AuthFailed";
+      case errc::session_moved:
+        return "Session moved";
+      case errc::not_readonly:
+        return "Not a read-only call";
+      case errc::ephemeral_on_local_session:
+        return "Ephemeral node on local session";
+      case errc::no_watcher:
+        return "No such watcher";
+      case errc::request_timeout:
+        return "Request timeout";
+      case errc::reconfig_disabled:
+        return "Reconfig is disabled";
       case errc::session_closed_requires_sasl_auth:
         return "Session closed because client failed to authenticate";
-      case errc::quota_exceeded: return "Quota has exceeded";
-      case errc::throttled_op: return "Op throttled due to high load";
+      case errc::quota_exceeded:
+        return "Quota has exceeded";
+      case errc::throttled_op:
+        return "Op throttled due to high load";
     }
     return "Unknown error " + std::to_string(code);
   }

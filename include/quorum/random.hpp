@@ -34,8 +34,7 @@ class Prng {
     for (;;) {
       const uint128 product = static_cast<uint128>(next()) * bound;
       const auto low = static_cast<std::uint64_t>(product);
-      if (low >= bound || low >= (-bound) % bound)
-        return static_cast<std::uint64_t>(product >> 64);
+      if (low >= bound || low >= (-bound) % bound) return static_cast<std::uint64_t>(product >> 64);
     }
   }
 

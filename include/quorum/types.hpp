@@ -53,10 +53,14 @@ enum class PeerState : std::int32_t { looking = 0, following = 1, leading = 2, o
 /// "LOOKING", "FOLLOWING", … as ZooKeeper prints them.
 constexpr std::string_view to_string(PeerState state) noexcept {
   switch (state) {
-    case PeerState::looking: return "LOOKING";
-    case PeerState::following: return "FOLLOWING";
-    case PeerState::leading: return "LEADING";
-    case PeerState::observing: return "OBSERVING";
+    case PeerState::looking:
+      return "LOOKING";
+    case PeerState::following:
+      return "FOLLOWING";
+    case PeerState::leading:
+      return "LEADING";
+    case PeerState::observing:
+      return "OBSERVING";
   }
   return "UNKNOWN";
 }

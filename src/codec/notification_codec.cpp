@@ -8,7 +8,8 @@ namespace quorum::codec {
 namespace {
 
 Decoded<Notification> reject(std::string why) {
-  return {std::nullopt, make_error_code(errc::marshalling_error), "notification: " + std::move(why)};
+  return {std::nullopt, make_error_code(errc::marshalling_error),
+          "notification: " + std::move(why)};
 }
 
 std::string truncated(const char* field, const Reader& in, std::size_t size) {
@@ -48,7 +49,8 @@ Decoded<Notification> decode_notification(std::span<const std::uint8_t> bytes) {
   (void)in.get(zxid);
   (void)in.get(n.election_epoch);
   n.zxid = Zxid{zxid};
-  if (state < 0 || state > 3) return reject("unknown peer state " + std::to_string(state) + " at byte 0");
+  if (state < 0 || state > 3)
+    return reject("unknown peer state " + std::to_string(state) + " at byte 0");
   n.state = static_cast<PeerState>(state);
   n.version = 0;
   if (size == min_notification_size) {

@@ -4,4 +4,6 @@
 #include "quorum/quorum.hpp"
 #include "quorum/sim/election_cluster.hpp"
 
-const std::error_category* category_seen_by_b() { return &quorum::error_category(); }
+const std::error_category* category_seen_by_b() {
+  return &quorum::error_category();
+}

@@ -78,7 +78,9 @@ inline SwarmResult run_election_swarm(std::uint64_t seed, const SwarmTrace& trac
   using namespace std::chrono_literals;
   using std::chrono::milliseconds;
   Prng draw = Prng(seed).fork("swarm");
-  const auto ms = [&](std::int64_t lo, std::int64_t hi) { return Duration(milliseconds(draw.between(lo, hi))); };
+  const auto ms = [&](std::int64_t lo, std::int64_t hi) {
+    return Duration(milliseconds(draw.between(lo, hi)));
+  };
 
   sim::ClusterOptions options;
   options.seed = seed;
@@ -92,19 +94,17 @@ inline SwarmResult run_election_swarm(std::uint64_t seed, const SwarmTrace& trac
   options.finalize_wait = ms(0, 200);
   options.min_notification_interval = ms(20, 200);
   options.max_notification_interval = options.min_notification_interval + ms(0, 4000);
-  options.liveness = sim::LeaderLiveness{.follower_timeout = ms(200, 800),
-                                         .leader_timeout = ms(500, 2000),
-                                         .check_period = 50ms};
+  options.liveness = sim::LeaderLiveness{
+      .follower_timeout = ms(200, 800), .leader_timeout = ms(500, 2000), .check_period = 50ms};
 
   SwarmResult result;
   result.seed = seed;
   result.servers = options.servers;
-  result.parameters = std::to_string(options.servers) + " servers, delay " +
-                      describe(options.faults.delay_min) + ".." + describe(options.faults.delay_max) +
-                      ", drop " + std::to_string(options.faults.drop) + ", duplicate " +
-                      std::to_string(options.faults.duplicate) + ", reorder " +
-                      std::to_string(options.faults.reorder) + ", finalize " +
-                      describe(options.finalize_wait);
+  result.parameters =
+      std::to_string(options.servers) + " servers, delay " + describe(options.faults.delay_min) +
+      ".." + describe(options.faults.delay_max) + ", drop " + std::to_string(options.faults.drop) +
+      ", duplicate " + std::to_string(options.faults.duplicate) + ", reorder " +
+      std::to_string(options.faults.reorder) + ", finalize " + describe(options.finalize_wait);
 
   sim::ElectionCluster c(options);
   const auto n = static_cast<ServerId>(options.servers);
@@ -119,8 +119,11 @@ inline SwarmResult run_election_swarm(std::uint64_t seed, const SwarmTrace& trac
         Zxid::make(logged_epoch, static_cast<std::uint32_t>(draw.between(0, 5))));
   }
   c.set_tracer([&](ServerId member, const ElectionEvent& e) {
-    if (const auto* d = std::get_if<Decided>(&e)) detail::check_decision(c, member, *d, result.violations);
-    if (trace) trace(describe(event_time(e).time_since_epoch()) + " [" + std::to_string(member) + "] " + describe(e));
+    if (const auto* d = std::get_if<Decided>(&e))
+      detail::check_decision(c, member, *d, result.violations);
+    if (trace)
+      trace(describe(event_time(e).time_since_epoch()) + " [" + std::to_string(member) + "] " +
+            describe(e));
   });
   const auto note = [&](const std::string& what) {
     if (trace) trace(describe(c.now().time_since_epoch()) + " ** " + what);
@@ -144,10 +147,16 @@ inline SwarmResult run_election_swarm(std::uint64_t seed, const SwarmTrace& trac
     const auto id = static_cast<ServerId>(draw.between(1, n));
     switch (draw.below(4)) {
       case 0:
-        if (c.is_up(id)) { c.crash(id); note("crash " + std::to_string(id)); }
+        if (c.is_up(id)) {
+          c.crash(id);
+          note("crash " + std::to_string(id));
+        }
         break;
       case 1:
-        if (!c.is_up(id)) { c.start(id); note("restart " + std::to_string(id)); }
+        if (!c.is_up(id)) {
+          c.start(id);
+          note("restart " + std::to_string(id));
+        }
         break;
       case 2: {
         std::vector<ServerId> side_a, side_b;
@@ -169,8 +178,14 @@ inline SwarmResult run_election_swarm(std::uint64_t seed, const SwarmTrace& trac
   for (std::size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[draw.below(i)]);
   const auto stay_down = static_cast<std::size_t>(draw.between(0, (n - 1) / 2));
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i < stay_down && c.is_up(ids[i])) { c.crash(ids[i]); note("crash " + std::to_string(ids[i]) + " for good"); }
-    if (i >= stay_down && !c.is_up(ids[i])) { c.start(ids[i]); note("restart " + std::to_string(ids[i])); }
+    if (i < stay_down && c.is_up(ids[i])) {
+      c.crash(ids[i]);
+      note("crash " + std::to_string(ids[i]) + " for good");
+    }
+    if (i >= stay_down && !c.is_up(ids[i])) {
+      c.start(ids[i]);
+      note("restart " + std::to_string(ids[i]));
+    }
   }
   note("heal everything; " + std::to_string(stay_down) + " stay down");
 
@@ -178,7 +193,8 @@ inline SwarmResult run_election_swarm(std::uint64_t seed, const SwarmTrace& trac
   result.leader = c.run_until_settled(std::chrono::minutes(5));
   result.settle_time = c.now() - healed;
   if (!result.leader) {
-    result.violations.push_back("the connected majority did not settle on a leader within 5 minutes of virtual time");
+    result.violations.push_back(
+        "the connected majority did not settle on a leader within 5 minutes of virtual time");
   } else {
     // Settled means settled: nothing changes while nothing fails.
     const ServerId leader = *result.leader;

@@ -16,7 +16,7 @@ class Writer {
   explicit Writer(std::vector<std::uint8_t>& out) noexcept : out_(out) {}
 
   template <class Int>
-    requires std::is_integral_v<Int>
+  requires std::is_integral_v<Int>
   void put(Int value) {
     using U = std::make_unsigned_t<Int>;
     const auto u = static_cast<U>(value);
@@ -38,7 +38,7 @@ class Reader {
   explicit Reader(std::span<const std::uint8_t> bytes) noexcept : bytes_(bytes) {}
 
   template <class Int>
-    requires std::is_integral_v<Int>
+  requires std::is_integral_v<Int>
   [[nodiscard]] bool get(Int& value) noexcept {
     if (remaining() < sizeof(Int)) return false;
     std::make_unsigned_t<Int> u = 0;

@@ -31,8 +31,7 @@ inline std::string describe(const Notification& n) {
 
 inline std::string describe_ids(const std::vector<ServerId>& ids) {
   std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    out += (i ? "," : "") + std::to_string(ids[i]);
+  for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
   return out + "}";
 }
 
@@ -55,8 +54,8 @@ inline std::string describe(const ElectionEvent& event) {
                  (e.path == DecisionPath::joined_leader ? " (joined the established leader)" : "") +
                  ", supporters " + describe_ids(e.supporters);
         else if constexpr (std::is_same_v<E, NotificationsResent>)
-          return "heard nothing, re-sends round " + std::to_string(e.round) +
-                 " votes (next wait " + describe(e.next_interval) + ")";
+          return "heard nothing, re-sends round " + std::to_string(e.round) + " votes (next wait " +
+                 describe(e.next_interval) + ")";
         else if constexpr (std::is_same_v<E, NotificationSent>)
           return "-> " + std::to_string(e.to) + " " + describe(e.notification);
         else

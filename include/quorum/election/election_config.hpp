@@ -31,7 +31,8 @@ struct ElectionConfig {
 inline std::string validate(const ElectionConfig& config) {
   const auto id = [](ServerId sid) { return std::to_string(sid); };
   if (config.self < 1 || config.self > 255)
-    return "self id " + id(config.self) + " is outside 1..255 (the session id layout keeps one byte for it)";
+    return "self id " + id(config.self) +
+           " is outside 1..255 (the session id layout keeps one byte for it)";
   if (config.voters.empty()) return "the voter list is empty";
   for (ServerId v : config.voters)
     if (v < 1 || v > 255) return "voter id " + id(v) + " is outside 1..255";
@@ -40,7 +41,8 @@ inline std::string validate(const ElectionConfig& config) {
   if (auto dup = std::adjacent_find(sorted.begin(), sorted.end()); dup != sorted.end())
     return "voter id " + id(*dup) + " is listed twice";
   if (!std::binary_search(sorted.begin(), sorted.end(), config.self))
-    return "self id " + id(config.self) + " is not among the voters (observers are not supported yet)";
+    return "self id " + id(config.self) +
+           " is not among the voters (observers are not supported yet)";
   if (config.finalize_wait < Duration::zero()) return "finalize_wait is negative";
   if (config.min_notification_interval <= Duration::zero())
     return "min_notification_interval must be positive";

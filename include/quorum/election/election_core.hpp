@@ -26,7 +26,7 @@ namespace quorum {
 
 /// What this member knows of its own history when an election instance starts.
 struct PeerHistory {
-  Zxid last_logged_zxid;  ///< the last zxid in its log
+  Zxid last_logged_zxid;    ///< the last zxid in its log
   Epoch current_epoch = 0;  ///< the epoch it last synced with (ZooKeeper's currentEpoch)
 };
 
@@ -68,8 +68,8 @@ class ElectionCore {
   void start_looking(Instant now, PeerHistory history) {
     state_ = PeerState::looking;
     ++logical_clock_;
-    initial_ = Vote{config_.self, history.last_logged_zxid, logical_clock_,
-                    history.current_epoch, PeerState::looking, 2};
+    initial_ = Vote{config_.self,          history.last_logged_zxid, logical_clock_,
+                    history.current_epoch, PeerState::looking,       2};
     proposal_ = initial_;
     recvset_.clear();
     outofelection_.clear();
@@ -110,10 +110,15 @@ class ElectionCore {
     resend_deadline_ = now + not_timeout_;
     if (!verifier_.is_voter(n.leader)) return;
     switch (n.state) {
-      case PeerState::looking: on_looking_vote(from, n, now); break;
+      case PeerState::looking:
+        on_looking_vote(from, n, now);
+        break;
       case PeerState::following:
-      case PeerState::leading: on_established_vote(from, n, now); break;
-      case PeerState::observing: break;
+      case PeerState::leading:
+        on_established_vote(from, n, now);
+        break;
+      case PeerState::observing:
+        break;
     }
   }
 
@@ -179,8 +184,8 @@ class ElectionCore {
       set_proposal(n.leader, n.zxid, n.peer_epoch, from, now);
       send_notifications();
     }
-    recvset_[from] = Vote{n.leader, n.zxid, n.election_epoch, n.peer_epoch, PeerState::looking,
-                          n.version};
+    recvset_[from] =
+        Vote{n.leader, n.zxid, n.election_epoch, n.peer_epoch, PeerState::looking, n.version};
     check_looking_quorum(now);
   }
 
@@ -272,14 +277,23 @@ class ElectionCore {
   void reply(ServerId to, Notification n) { effects_.messages.push_back({to, std::move(n)}); }
 
   Notification proposal_as_notification() const {
-    return Notification{PeerState::looking, proposal_.leader,     proposal_.zxid,
-                        logical_clock_,     proposal_.peer_epoch, 2,
+    return Notification{PeerState::looking,
+                        proposal_.leader,
+                        proposal_.zxid,
+                        logical_clock_,
+                        proposal_.peer_epoch,
+                        2,
                         config_.quorum_config_text};
   }
 
   Notification final_notification() const {
-    return Notification{state_,          vote_.leader, vote_.zxid, vote_.election_epoch,
-                        vote_.peer_epoch, 2,           config_.quorum_config_text};
+    return Notification{state_,
+                        vote_.leader,
+                        vote_.zxid,
+                        vote_.election_epoch,
+                        vote_.peer_epoch,
+                        2,
+                        config_.quorum_config_text};
   }
 
   ElectionConfig config_;
@@ -288,9 +302,9 @@ class ElectionCore {
 
   PeerState state_ = PeerState::looking;
   std::int64_t logical_clock_ = 0;
-  Vote initial_;   // this instance's own vote
-  Vote proposal_;  // the leader proposed now (LOOKING)
-  Vote vote_;      // the final vote (FOLLOWING/LEADING)
+  Vote initial_;           // this instance's own vote
+  Vote proposal_;          // the leader proposed now (LOOKING)
+  Vote vote_;              // the final vote (FOLLOWING/LEADING)
   VoteMap recvset_;        // this round's votes, by sender
   VoteMap outofelection_;  // FOLLOWING/LEADING votes of any round, by sender
   bool finalizing_ = false;

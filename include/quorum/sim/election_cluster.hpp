@@ -126,7 +126,9 @@ class ElectionCluster {
   // ---- running ---------------------------------------------------------------------------
 
   /// Runs until virtual time has moved `span` further.
-  void run_for(Duration span) { run_until([] { return false; }, span); }
+  void run_for(Duration span) {
+    run_until([] { return false; }, span);
+  }
 
   /// Runs until `done()` holds (checked after every step) or `limit` of virtual time passes.
   /// Returns whether `done()` held.
@@ -249,7 +251,8 @@ class ElectionCluster {
     if (const auto* d = std::get_if<Decided>(&event)) decisions_.push_back({id, *d});
     // FNV-1a over (member, time, text): any divergence between equal seeds changes it.
     const auto mix = [&](std::uint64_t v) {
-      for (int i = 0; i < 8; ++i) trace_hash_ = (trace_hash_ ^ ((v >> (8 * i)) & 0xff)) * 0x100000001b3ull;
+      for (int i = 0; i < 8; ++i)
+        trace_hash_ = (trace_hash_ ^ ((v >> (8 * i)) & 0xff)) * 0x100000001b3ull;
     };
     mix(static_cast<std::uint64_t>(id));
     mix(static_cast<std::uint64_t>(event_time(event).time_since_epoch().count()));

@@ -29,7 +29,8 @@ struct LinkFaults {
 /// A message on its way.
 struct Delivery {
   Instant at;
-  std::uint64_t sequence = 0;  // breaks ties between equal times, so order never depends on the heap
+  std::uint64_t sequence =
+      0;  // breaks ties between equal times, so order never depends on the heap
   ServerId from = 0;
   ServerId to = 0;
   Message message;
@@ -66,7 +67,10 @@ class Network {
 
   /// A member that is down sends nothing and receives nothing (messages to it are lost).
   void set_up(ServerId id, bool up) {
-    if (up) down_.erase(id); else down_.insert(id);
+    if (up)
+      down_.erase(id);
+    else
+      down_.insert(id);
   }
   bool is_up(ServerId id) const { return !down_.contains(id); }
 
@@ -82,7 +86,9 @@ class Network {
   }
   /// Restores every link.
   void heal() { cut_.clear(); }
-  bool connected(ServerId a, ServerId b) const { return a == b || !cut_.contains(std::minmax(a, b)); }
+  bool connected(ServerId a, ServerId b) const {
+    return a == b || !cut_.contains(std::minmax(a, b));
+  }
 
   /// Puts a message on the wire from `from` to `to`, subject to the faults.
   void send(ServerId from, ServerId to, const Message& message) {

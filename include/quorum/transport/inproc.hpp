@@ -53,8 +53,8 @@ class InProcHub {
   Instant now() const { return Instant(std::chrono::steady_clock::now() - origin_); }
   /// The steady_clock moment of a protocol Instant.
   std::chrono::steady_clock::time_point to_steady(Instant t) const {
-    return origin_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                         t.time_since_epoch());
+    return origin_ +
+           std::chrono::duration_cast<std::chrono::steady_clock::duration>(t.time_since_epoch());
   }
 
  private:

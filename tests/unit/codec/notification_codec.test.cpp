@@ -28,14 +28,19 @@ std::vector<std::uint8_t> header(std::int32_t state, std::int64_t leader, std::i
 }  // namespace
 
 TEST_CASE("a notification round-trips in the version-2 layout", "[unit]") {
-  const Notification n{PeerState::following, 2, Zxid::make(1, 8), 3, 1, 2,
+  const Notification n{PeerState::following,
+                       2,
+                       Zxid::make(1, 8),
+                       3,
+                       1,
+                       2,
                        "server.1=127.0.0.1:2888:3888:participant\nversion=0"};
   const auto bytes = encode_notification(n);
   CHECK(bytes.size() == 44 + n.config.size());
-  CHECK(bytes[3] == 1);    // int32 state, big-endian
-  CHECK(bytes[11] == 2);   // int64 leader
-  CHECK(bytes[15] == 1);   // zxid high word = epoch 1
-  CHECK(bytes[19] == 8);   // zxid counter 8
+  CHECK(bytes[3] == 1);   // int32 state, big-endian
+  CHECK(bytes[11] == 2);  // int64 leader
+  CHECK(bytes[15] == 1);  // zxid high word = epoch 1
+  CHECK(bytes[19] == 8);  // zxid counter 8
   const auto decoded = decode_notification(bytes);
   REQUIRE(decoded);
   CHECK(*decoded.value == n);
@@ -73,8 +78,7 @@ TEST_CASE("version 1 carries no config", "[unit]") {
   CHECK(decoded.value->config.empty());
 }
 
-TEST_CASE("short - truncated and inconsistent notifications are rejected with a reason",
-          "[unit]") {
+TEST_CASE("short - truncated and inconsistent notifications are rejected with a reason", "[unit]") {
   SECTION("shorter than 28 bytes") {
     const auto d = decode_notification(std::vector<std::uint8_t>(27, 0));
     CHECK_FALSE(d);

@@ -15,7 +15,8 @@ TEST_CASE("each bad config is named", "[unit]") {
   CHECK(validate(ElectionConfig{.self = 0, .voters = {1}}).find("self id 0") != std::string::npos);
   CHECK(validate(ElectionConfig{.self = 256, .voters = {256}}).find("1..255") != std::string::npos);
   CHECK(validate(ElectionConfig{.self = 1, .voters = {}}).find("empty") != std::string::npos);
-  CHECK(validate(ElectionConfig{.self = 1, .voters = {1, 2, 2}}).find("listed twice") != std::string::npos);
+  CHECK(validate(ElectionConfig{.self = 1, .voters = {1, 2, 2}}).find("listed twice") !=
+        std::string::npos);
   CHECK(validate(ElectionConfig{.self = 4, .voters = {1, 2, 3}}).find("not among the voters") !=
         std::string::npos);
   ElectionConfig c{.self = 1, .voters = {1}};

@@ -14,8 +14,12 @@ using quorum::sim::LinkFaults;
 using quorum::sim::Network;
 
 namespace {
-Message msg(std::int64_t round) { return Notification{.election_epoch = round}; }
-std::int64_t round_of(const Delivery& d) { return std::get<Notification>(d.message).election_epoch; }
+Message msg(std::int64_t round) {
+  return Notification{.election_epoch = round};
+}
+std::int64_t round_of(const Delivery& d) {
+  return std::get<Notification>(d.message).election_epoch;
+}
 
 std::vector<Delivery> drain(Network& net) {
   std::vector<Delivery> out;
@@ -42,8 +46,12 @@ TEST_CASE("delays fall in the configured range", "[unit]") {
 }
 
 TEST_CASE("the same seed gives the same deliveries", "[unit]") {
-  const LinkFaults faults{.delay_min = 1ms, .delay_max = 9ms, .drop = 0.2, .duplicate = 0.2,
-                          .reorder = 0.3, .reorder_max = 50ms};
+  const LinkFaults faults{.delay_min = 1ms,
+                          .delay_max = 9ms,
+                          .drop = 0.2,
+                          .duplicate = 0.2,
+                          .reorder = 0.3,
+                          .reorder_max = 50ms};
   auto run = [&](std::uint64_t seed) {
     Network net(seed, faults);
     for (int i = 0; i < 200; ++i) net.send(1 + i % 3, 1 + (i + 1) % 3, msg(i));
@@ -65,13 +73,14 @@ TEST_CASE("drop - duplicate and reorder do what they say", "[unit]") {
   doubled.send(1, 2, msg(1));
   CHECK(drain(doubled).size() == 2);
 
-  Network reordered(3, LinkFaults{.delay_min = 1ms, .delay_max = 1ms, .reorder = 0.5,
-                                  .reorder_max = 100ms});
+  Network reordered(
+      3, LinkFaults{.delay_min = 1ms, .delay_max = 1ms, .reorder = 0.5, .reorder_max = 100ms});
   for (int i = 0; i < 50; ++i) reordered.send(1, 2, msg(i));
   const auto got = drain(reordered);
   REQUIRE(got.size() == 50);
   bool out_of_order = false;
-  for (std::size_t i = 1; i < got.size(); ++i) out_of_order |= round_of(got[i]) < round_of(got[i - 1]);
+  for (std::size_t i = 1; i < got.size(); ++i)
+    out_of_order |= round_of(got[i]) < round_of(got[i - 1]);
   CHECK(out_of_order);
 }
 
