@@ -2,9 +2,16 @@
 #pragma once
 
 #include <concepts>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <vector>
 
 #include "quorum/message.hpp"
 #include "quorum/types.hpp"
+#include "quorum/zab/txn.hpp"
 
 namespace quorum {
 
@@ -16,7 +23,8 @@ concept Transport = requires(T& transport, ServerId to, const Message& message) 
   { transport.send(to, message) } -> std::same_as<void>;
 };
 
-/// The epochs ZooKeeper keeps in `acceptedEpoch` and `currentEpoch`.
+/// The epochs ZooKeeper keeps in `acceptedEpoch` and `currentEpoch`. Setters return once the
+/// value is durable (ZooKeeper writes these files synchronously).
 template <class S>
 concept EpochStore = requires(S& store, const S& const_store, Epoch epoch) {
   { const_store.accepted_epoch() } -> std::same_as<Epoch>;
@@ -25,15 +33,51 @@ concept EpochStore = requires(S& store, const S& const_store, Epoch epoch) {
   { store.set_current_epoch(epoch) } -> std::same_as<void>;
 };
 
-/// The transaction log, as far as the election needs it (ZAB extends it with append,
-/// truncate and reads).
+/// The transaction log. Appends are in zxid order and become durable later (group commit):
+/// `durable_zxid()` says how far; a txn is acknowledged only once it is at or below it.
+/// `truncate_after` is TRUNC; a failure there is fatal for the member (ZOOKEEPER-3701).
 template <class S>
-concept LogStore = requires(const S& store) {
-  { store.last_logged_zxid() } -> std::same_as<Zxid>;
+concept LogStore = requires(S& store, const S& const_store, std::span<const Txn> txns, Zxid zxid,
+                            std::size_t max, std::vector<Txn>& out) {
+  { const_store.last_logged_zxid() } -> std::same_as<Zxid>;
+  { const_store.durable_zxid() } -> std::same_as<Zxid>;
+  { const_store.first_logged_zxid() } -> std::same_as<Zxid>;
+  { store.append(txns) } -> std::same_as<void>;
+  { store.truncate_after(zxid) } -> std::same_as<std::error_code>;
+  { const_store.read_after(zxid, max, out) } -> std::same_as<std::error_code>;
+  { const_store.last_committed_zxid() } -> std::same_as<Zxid>;
+  { store.set_last_committed_zxid(zxid) } -> std::same_as<void>;
 };
 
-/// A member's durable state: epochs and the log. Split in two, so a host can keep them apart.
+/// A state machine's image as of a zxid.
+struct Snapshot {
+  Zxid last_zxid;      ///< every txn up to and including this one is in `state`
+  std::string state;   ///< the state machine's own encoding
+};
+
+/// Where snapshots of the state machine are kept.
 template <class S>
-concept Storage = EpochStore<S> && LogStore<S>;
+concept SnapshotStore = requires(S& store, const S& const_store, Snapshot snapshot, Zxid zxid) {
+  { store.save_snapshot(std::move(snapshot)) } -> std::same_as<void>;
+  { const_store.latest_snapshot() } -> std::same_as<std::optional<Snapshot>>;
+  { store.remove_snapshots_after(zxid) } -> std::same_as<void>;
+};
+
+/// A member's durable state: epochs, the log and snapshots. Split in three, so a host can
+/// keep them apart.
+template <class S>
+concept Storage = EpochStore<S> && LogStore<S> && SnapshotStore<S>;
+
+/// What the replicated log drives: committed txns arrive once each, in zxid order.
+/// `snapshot()` captures everything applied so far; `restore` replaces the whole state with a
+/// snapshot (and rejects a damaged one with an error, keeping what it had).
+template <class M>
+concept StateMachine = requires(M& machine, const M& const_machine, const Txn& txn,
+                                const Snapshot& snapshot) {
+  { machine.apply(txn) } -> std::same_as<void>;
+  { const_machine.snapshot() } -> std::same_as<Snapshot>;
+  { machine.restore(snapshot) } -> std::same_as<std::error_code>;
+  { const_machine.last_applied_zxid() } -> std::same_as<Zxid>;
+};
 
 }  // namespace quorum

@@ -4,11 +4,12 @@
 #include <variant>
 
 #include "quorum/election/vote.hpp"
+#include "quorum/zab/packets.hpp"
 
 namespace quorum {
 
-/// A message between members. Election notifications today; the ZAB packets join this
-/// variant, so transports never change when the protocol grows.
-using Message = std::variant<Notification>;
+/// A message between members: an election notification (ZooKeeper's election port) or a ZAB
+/// packet (its quorum port). Transports never look inside.
+using Message = std::variant<Notification, QuorumPacket>;
 
 }  // namespace quorum

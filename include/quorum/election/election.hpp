@@ -25,9 +25,8 @@ class Election {
                 "quorum::Election: the Transport policy must provide "
                 "`void send(quorum::ServerId to, const quorum::Message& message)`");
   static_assert(Storage<StoragePolicy>,
-                "quorum::Election: the Storage policy must provide accepted_epoch(), "
-                "current_epoch(), set_accepted_epoch(Epoch), set_current_epoch(Epoch) and "
-                "last_logged_zxid() (see quorum/concepts.hpp)");
+                "quorum::Election: the Storage policy must satisfy quorum::Storage: epochs, "
+                "the log and snapshots (see quorum/concepts.hpp)");
 
  public:
   using Observer = std::function<void(const ElectionEvent&)>;
@@ -46,9 +45,9 @@ class Election {
   /// The leader is gone (ZAB lost it, or the host knows): look for a new one.
   void leader_lost(Instant now) { look(now); }
 
-  /// A message from member `from`.
+  /// A message from member `from`; anything but a notification belongs to ZAB and is ignored.
   void receive(ServerId from, const Message& message, Instant now) {
-    std::visit([&](const auto& m) { receive(from, m, now); }, message);
+    if (const auto* n = std::get_if<Notification>(&message)) receive(from, *n, now);
   }
 
   /// An election notification from member `from`.

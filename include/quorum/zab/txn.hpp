@@ -1,0 +1,32 @@
+// A transaction as the replicated log carries it: a zxid, a type and opaque bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "quorum/types.hpp"
+
+namespace quorum {
+
+/// ZooKeeper's error txn type: a write that failed validation still consumes its zxid.
+inline constexpr std::int32_t txn_type_error = -1;
+
+/// One transaction. At the ZAB layer its contents are opaque; the state machine gives them
+/// meaning (the data tree's create/setData/…, or a test's key-value set).
+struct Txn {
+  Zxid zxid;
+  std::int32_t type = 0;
+  std::string data;
+
+  friend bool operator==(const Txn&, const Txn&) = default;
+};
+
+/// True when `next` may follow `previous` in a log: zxids strictly increase, and within one
+/// epoch the counter has no gaps (every write, even a failed one, takes the next zxid).
+constexpr bool follows(Zxid previous, Zxid next) noexcept {
+  if (next <= previous) return false;
+  if (next.epoch() == previous.epoch()) return next.counter() == previous.counter() + 1;
+  return true;
+}
+
+}  // namespace quorum
