@@ -36,14 +36,17 @@ concept EpochStore = requires(S& store, const S& const_store, Epoch epoch) {
 /// The transaction log. Appends are in zxid order and become durable later (group commit):
 /// `durable_zxid()` says how far; a txn is acknowledged only once it is at or below it.
 /// `truncate_after` is TRUNC; a failure there is fatal for the member (ZOOKEEPER-3701).
+/// `reset_log` empties the log so it continues after `zxid` (after a SNAP is installed).
+/// The log holds every txn after `log_start_zxid()` (older ones live only in snapshots).
 template <class S>
 concept LogStore = requires(S& store, const S& const_store, std::span<const Txn> txns, Zxid zxid,
                             std::size_t max, std::vector<Txn>& out) {
   { const_store.last_logged_zxid() } -> std::same_as<Zxid>;
   { const_store.durable_zxid() } -> std::same_as<Zxid>;
-  { const_store.first_logged_zxid() } -> std::same_as<Zxid>;
+  { const_store.log_start_zxid() } -> std::same_as<Zxid>;
   { store.append(txns) } -> std::same_as<void>;
   { store.truncate_after(zxid) } -> std::same_as<std::error_code>;
+  { store.reset_log(zxid) } -> std::same_as<void>;
   { const_store.read_after(zxid, max, out) } -> std::same_as<std::error_code>;
   { const_store.last_committed_zxid() } -> std::same_as<Zxid>;
   { store.set_last_committed_zxid(zxid) } -> std::same_as<void>;

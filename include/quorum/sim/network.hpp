@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <map>
 #include <set>
 #include <utility>
 #include <vector>
@@ -24,6 +25,9 @@ struct LinkFaults {
   double duplicate = 0.0;  ///< probability a message is delivered twice
   double reorder = 0.0;    ///< probability a message is held back by up to `reorder_max`
   Duration reorder_max = std::chrono::milliseconds(100);
+  /// ZAB packets travel like TCP: in order per link and never duplicated (a loss is then a
+  /// broken connection, which ZAB notices). Election notifications keep the faults above.
+  bool fifo_packets = true;
 };
 
 /// A message on its way.
@@ -98,10 +102,11 @@ class Network {
       ++stats_.dropped;
       return;
     }
-    enqueue(from, to, message);
-    if (prng_.chance(faults_.duplicate)) {
+    const bool fifo = faults_.fifo_packets && std::holds_alternative<QuorumPacket>(message);
+    enqueue(from, to, message, fifo);
+    if (!fifo && prng_.chance(faults_.duplicate)) {
       ++stats_.duplicated;
-      enqueue(from, to, message);
+      enqueue(from, to, message, false);
     }
   }
 
@@ -144,12 +149,19 @@ class Network {
                   "fault probabilities must be in [0, 1]");
   }
 
-  void enqueue(ServerId from, ServerId to, const Message& message) {
+  void enqueue(ServerId from, ServerId to, const Message& message, bool fifo) {
     Duration delay = faults_.delay_min +
                      Duration(prng_.between(0, (faults_.delay_max - faults_.delay_min).count()));
-    if (faults_.reorder > 0 && prng_.chance(faults_.reorder))
+    if (!fifo && faults_.reorder > 0 && prng_.chance(faults_.reorder))
       delay += Duration(prng_.between(0, faults_.reorder_max.count()));
-    queue_.push_back(Delivery{now_ + delay, next_sequence_++, from, to, message});
+    Instant at = now_ + delay;
+    if (fifo) {
+      // Never before the previous packet on this link; equal times keep send order.
+      Instant& last = fifo_last_[{from, to}];
+      at = std::max(at, last);
+      last = at;
+    }
+    queue_.push_back(Delivery{at, next_sequence_++, from, to, message});
     std::push_heap(queue_.begin(), queue_.end(), later);
   }
 
@@ -160,6 +172,7 @@ class Network {
   std::vector<Delivery> queue_;  // a min-heap on (at, sequence)
   std::set<ServerId> down_;
   std::set<std::pair<ServerId, ServerId>> cut_;
+  std::map<std::pair<ServerId, ServerId>, Instant> fifo_last_;
   NetworkStats stats_;
 };
 

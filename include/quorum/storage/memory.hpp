@@ -44,14 +44,18 @@ class MemoryStorage {
 
   // ---- the log ---------------------------------------------------------------------------
   Zxid last_logged_zxid() const noexcept { return log_.empty() ? base_ : log_.back().zxid; }
-  Zxid first_logged_zxid() const noexcept { return log_.empty() ? base_ : log_.front().zxid; }
+  /// The log holds every txn after this zxid.
+  Zxid log_start_zxid() const noexcept { return base_; }
   Zxid durable_zxid() const noexcept { return durable_; }
 
   /// Starts an empty log at `zxid`, as if everything up to it were in a snapshot.
-  void set_last_logged_zxid(Zxid zxid) noexcept {
+  void reset_log(Zxid zxid) noexcept {
     log_.clear();
     base_ = durable_ = zxid;
+    last_committed_ = std::min(last_committed_, zxid);
   }
+  /// The same, for a member that starts with history (tests, the demo).
+  void set_last_logged_zxid(Zxid zxid) noexcept { reset_log(zxid); }
 
   void set_durability(Durability mode) noexcept { mode_ = mode; }
 

@@ -29,7 +29,7 @@ TEST_CASE("appends are durable at once by default", "[unit]") {
   s.append(txns(1, 1, 3));
   CHECK(s.last_logged_zxid() == Zxid::make(1, 3));
   CHECK(s.durable_zxid() == Zxid::make(1, 3));
-  CHECK(s.first_logged_zxid() == Zxid::make(1, 1));
+  CHECK(s.log_start_zxid() == Zxid{});
 }
 
 TEST_CASE("in manual mode only what was made durable survives a power loss", "[unit]") {
@@ -76,7 +76,7 @@ TEST_CASE("a compacted log refuses reads and truncation before its start", "[uni
   s.append(txns(1, 1, 5));
   s.save_snapshot({Zxid::make(1, 3), "image"});
   s.compact_through(Zxid::make(1, 3));
-  CHECK(s.first_logged_zxid() == Zxid::make(1, 4));
+  CHECK(s.log_start_zxid() == Zxid::make(1, 3));
   std::vector<Txn> out;
   CHECK(s.read_after(Zxid::make(1, 1), 10, out) == quorum::errc::data_inconsistency);
   CHECK(s.truncate_after(Zxid::make(1, 1)) == quorum::errc::data_inconsistency);

@@ -1,0 +1,299 @@
+// Replica<Transport, Storage, StateMachine>: election, then ZAB as leader or follower, driving a
+// state machine with the committed txns in zxid order.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "quorum/concepts.hpp"
+#include "quorum/config.hpp"
+#include "quorum/election/election.hpp"
+#include "quorum/zab/follower.hpp"
+#include "quorum/zab/leader.hpp"
+
+namespace quorum {
+
+/// Everything a replica needs to know; defaults are ZooKeeper's.
+struct ReplicaConfig {
+  ServerId self = 0;
+  std::vector<ServerId> voters;
+  Duration finalize_wait = std::chrono::milliseconds(200);
+  Duration min_notification_interval = std::chrono::milliseconds(200);
+  Duration max_notification_interval = std::chrono::seconds(60);
+  Duration tick = std::chrono::milliseconds(2000);
+  int init_limit = 10;
+  int sync_limit = 5;
+  std::size_t max_in_flight = 10'000;
+  std::size_t commit_log_count = 500;
+
+  ElectionConfig election() const {
+    return ElectionConfig{self, voters, finalize_wait, min_notification_interval,
+                          max_notification_interval, {}};
+  }
+  ZabConfig zab() const {
+    return ZabConfig{self, voters, tick, init_limit, sync_limit, max_in_flight, commit_log_count};
+  }
+};
+
+/// A ZAB role began, ended or reached broadcast; txns were committed.
+struct RoleEvent {
+  enum class Kind { leading, following, established, failed, committed };
+  Kind kind = Kind::failed;
+  Instant at;
+  ServerId leader = 0;
+  Epoch epoch = 0;
+  Zxid zxid;          ///< committed: the new commit point
+  std::string why;    ///< failed: the reason
+};
+
+/// One member of a replicated log. Sans-I/O like its parts: the host feeds messages and ticks
+/// and it acts through the policies, in the order ZabEffects documents. Not thread-safe.
+template <class TransportPolicy, class StoragePolicy, class MachinePolicy>
+class Replica {
+  static_assert(Transport<TransportPolicy>, "quorum::Replica: Transport policy required");
+  static_assert(Storage<StoragePolicy>, "quorum::Replica: Storage policy required");
+  static_assert(StateMachine<MachinePolicy>,
+                "quorum::Replica: the state machine must provide apply(const Txn&), "
+                "snapshot(), restore(const Snapshot&) and last_applied_zxid()");
+
+ public:
+  using ElectionObserver = std::function<void(const ElectionEvent&)>;
+  using RoleObserver = std::function<void(const RoleEvent&)>;
+
+  /// The policies must outlive the replica.
+  Replica(ReplicaConfig config, TransportPolicy& transport, StoragePolicy& storage,
+          MachinePolicy& machine)
+      : config_(std::move(config)),
+        transport_(transport),
+        storage_(storage),
+        machine_(machine),
+        election_(config_.election(), transport, storage) {}
+
+  void set_election_observer(ElectionObserver o) { election_.set_observer(std::move(o)); }
+  void set_role_observer(RoleObserver o) { role_observer_ = std::move(o); }
+
+  /// Boots: the state machine is rebuilt from durable state, then the election starts.
+  void start(Instant now) {
+    recover_state_machine();
+    election_.start(now);
+    after_election(now);
+  }
+
+  void receive(ServerId from, const Message& message, Instant now) {
+    if (const auto* n = std::get_if<Notification>(&message)) {
+      election_.receive(from, *n, now);
+      after_election(now);
+      return;
+    }
+    const auto& packet = std::get<QuorumPacket>(message);
+    if (auto* f = std::get_if<FollowerCore>(&role_)) {
+      f->on_packet(from, packet, now);
+    } else if (auto* l = std::get_if<LeaderCore>(&role_)) {
+      l->on_packet(from, packet, now);
+    }
+    flush(now);
+  }
+
+  void tick(Instant now) {
+    election_.tick(now);
+    after_election(now);
+    if (auto* f = std::get_if<FollowerCore>(&role_)) f->on_tick(now);
+    if (auto* l = std::get_if<LeaderCore>(&role_)) l->on_tick(now);
+    flush(now);
+  }
+
+  /// Writes from a client of this member: proposed here when leading, forwarded when
+  /// following. Returns false while there is no leader to take them (the client retries).
+  bool submit(std::vector<Txn> txns, Instant now) {
+    if (auto* l = std::get_if<LeaderCore>(&role_)) {
+      l->propose(std::move(txns), now);
+    } else if (auto* f = std::get_if<FollowerCore>(&role_)) {
+      f->submit(std::move(txns));
+    } else {
+      return false;
+    }
+    flush(now);
+    return true;
+  }
+
+  /// The storage made more of the log durable (a group commit finished): acknowledge it.
+  void log_durable(Instant now) { flush(now); }
+
+  /// The leader is gone, says the host: look for another.
+  void leader_lost(Instant now) { end_role(now, "leader lost (host)"); }
+
+  PeerState state() const noexcept { return election_.state(); }
+  /// True once the role has reached broadcast (UPTODATE received, or quorum of NEWLEADER acks).
+  bool serving() const noexcept { return serving_; }
+  ServerId leader() const noexcept { return election_.vote().leader; }
+  Epoch epoch() const noexcept { return epoch_; }
+  Zxid committed() const noexcept { return machine_.last_applied_zxid(); }
+  std::optional<Instant> next_deadline() const noexcept {
+    std::optional<Instant> next = election_.next_deadline();
+    std::optional<Instant> role;
+    if (auto* f = std::get_if<FollowerCore>(&role_)) role = f->next_deadline();
+    if (auto* l = std::get_if<LeaderCore>(&role_)) role = l->next_deadline();
+    if (role && (!next || *role < *next)) next = role;
+    return next;
+  }
+  const ReplicaConfig& config() const noexcept { return config_; }
+  const Election<TransportPolicy, StoragePolicy>& election() const noexcept { return election_; }
+
+ private:
+  // Starts the role the election decided, once.
+  void after_election(Instant now) {
+    const PeerState s = election_.state();
+    if (s == PeerState::looking || !std::holds_alternative<std::monostate>(role_)) return;
+    const ServerId leader = election_.vote().leader;
+    if (s == PeerState::leading) {
+      // Load the whole log, as ZooKeeper loads its database before leading.
+      apply_through(storage_.last_logged_zxid());
+      role_.template emplace<LeaderCore>(config_.zab(), history(true), now);
+      report({RoleEvent::Kind::leading, now, leader, 0, {}, {}});
+    } else {
+      role_.template emplace<FollowerCore>(config_.zab(), leader, history(false), now);
+      report({RoleEvent::Kind::following, now, leader, 0, {}, {}});
+    }
+    flush(now);
+  }
+
+  ZabHistory history(bool with_recent) const {
+    ZabHistory h{storage_.accepted_epoch(), storage_.current_epoch(), storage_.last_logged_zxid(),
+                 machine_.last_applied_zxid(), {}};
+    if (with_recent) {
+      // The newest commit_log_count txns, for DIFF.
+      std::vector<Txn> tail;
+      if (storage_.read_after(storage_.log_start_zxid(), SIZE_MAX, tail)) tail.clear();
+      const std::size_t keep = config_.commit_log_count;
+      if (tail.size() > keep) tail.erase(tail.begin(), tail.end() - static_cast<std::ptrdiff_t>(keep));
+      h.recent = std::move(tail);
+    }
+    return h;
+  }
+
+  template <class Role>
+  void flush_role(Role& r, Instant now) {
+    // Bounded: each round either consumes effects or stops; durability can only advance.
+    for (int round = 0; round < 64; ++round) {
+      ZabEffects& e = r.effects();
+      bool appended = false;
+      for (StorageStep& step : e.storage) appended |= perform(step);
+      if (e.commit_through) {
+        apply_through(*e.commit_through);
+        storage_.set_last_committed_zxid(machine_.last_applied_zxid());
+        report({RoleEvent::Kind::committed, now, leader(), epoch_, machine_.last_applied_zxid(), {}});
+      }
+      for (std::size_t index : e.snapshot_requests) {
+        Snapshot image = machine_.snapshot();
+        QuorumPacket& p = e.messages[index].packet;
+        p.zxid = image.last_zxid;
+        p.data = std::move(image.state);
+      }
+      for (OutboundPacket& out : e.messages) transport_.send(out.to, Message{std::move(out.packet)});
+      std::optional<Epoch> established = e.established;
+      std::optional<std::string> failed = e.failed;
+      e.clear();
+      if (established) {
+        epoch_ = *established;
+        serving_ = true;
+        election_.epoch_established(*established);
+        report({RoleEvent::Kind::established, now, leader(), *established, committed(), {}});
+      }
+      if (failed) return end_role(now, *failed);
+      const Zxid durable = storage_.durable_zxid();
+      if (durable == reported_durable_ && !appended) return;
+      reported_durable_ = durable;
+      r.on_log_durable(durable);
+    }
+  }
+
+  void flush(Instant now) {
+    if (auto* f = std::get_if<FollowerCore>(&role_)) return flush_role(*f, now);
+    if (auto* l = std::get_if<LeaderCore>(&role_)) return flush_role(*l, now);
+  }
+
+  // Returns whether the log grew.
+  bool perform(StorageStep& step) {
+    switch (step.kind) {
+      case StorageStep::Kind::set_accepted_epoch: storage_.set_accepted_epoch(step.epoch); return false;
+      case StorageStep::Kind::set_current_epoch: storage_.set_current_epoch(step.epoch); return false;
+      case StorageStep::Kind::append: storage_.append(step.txns); return true;
+      case StorageStep::Kind::truncate_after: {
+        // A failed TRUNC must never be ignored (ZOOKEEPER-3701): it would split the history.
+        const std::error_code ec = storage_.truncate_after(step.zxid);
+        QUORUM_ASSERT(!ec, "TRUNC failed; continuing would diverge from the leader");
+        storage_.remove_snapshots_after(step.zxid);
+        reported_durable_ = Zxid::none();
+        return false;
+      }
+      case StorageStep::Kind::install_snapshot: {
+        const std::error_code ec = machine_.restore(step.snapshot);
+        QUORUM_ASSERT(!ec, "the leader's snapshot did not restore");
+        storage_.reset_log(step.snapshot.last_zxid);
+        storage_.save_snapshot(std::move(step.snapshot));
+        storage_.set_last_committed_zxid(machine_.last_applied_zxid());
+        reported_durable_ = Zxid::none();
+        return false;
+      }
+    }
+    return false;
+  }
+
+  // Applies logged txns up to `zxid` (those already applied are skipped).
+  void apply_through(Zxid zxid) {
+    std::vector<Txn> batch;
+    while (machine_.last_applied_zxid() < zxid) {
+      batch.clear();
+      if (storage_.read_after(machine_.last_applied_zxid(), 4096, batch) || batch.empty()) break;
+      for (const Txn& txn : batch) {
+        if (txn.zxid > zxid) return;
+        machine_.apply(txn);
+      }
+    }
+    QUORUM_ASSERT(machine_.last_applied_zxid() >= zxid, "a committed txn is missing from the log");
+  }
+
+  // Rebuilds the state machine from durable state only: the snapshot, then the log up to what
+  // is known committed. In-memory state from an interrupted role is thrown away (ZOOKEEPER-3642).
+  void recover_state_machine() {
+    const std::optional<Snapshot> snapshot = storage_.latest_snapshot();
+    const std::error_code ec = machine_.restore(snapshot ? *snapshot : Snapshot{});
+    QUORUM_ASSERT(!ec, "the stored snapshot did not restore");
+    const Zxid upto = std::min(storage_.last_committed_zxid(), storage_.last_logged_zxid());
+    if (upto > machine_.last_applied_zxid()) apply_through(upto);
+  }
+
+  void end_role(Instant now, const std::string& why) {
+    if (std::holds_alternative<std::monostate>(role_) && election_.state() == PeerState::looking)
+      return;
+    role_ = std::monostate{};
+    serving_ = false;
+    reported_durable_ = Zxid::none();
+    report({RoleEvent::Kind::failed, now, leader(), epoch_, {}, why});
+    recover_state_machine();
+    election_.leader_lost(now);
+    after_election(now);
+  }
+
+  void report(RoleEvent event) {
+    if (role_observer_) role_observer_(event);
+  }
+
+  ReplicaConfig config_;
+  TransportPolicy& transport_;
+  StoragePolicy& storage_;
+  MachinePolicy& machine_;
+  Election<TransportPolicy, StoragePolicy> election_;
+  std::variant<std::monostate, LeaderCore, FollowerCore> role_;
+  RoleObserver role_observer_;
+  Epoch epoch_ = 0;
+  bool serving_ = false;
+  Zxid reported_durable_ = Zxid::none();
+};
+
+}  // namespace quorum

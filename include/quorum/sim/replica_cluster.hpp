@@ -1,0 +1,224 @@
+// A whole ensemble of replicas (election + ZAB + a key-value state machine) in one thread and
+// virtual time, with a simulated disk: appends become durable after a latency, and a crash
+// loses what was not yet durable.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "quorum/config.hpp"
+#include "quorum/replica.hpp"
+#include "quorum/sim/network.hpp"
+#include "quorum/state_machine/kv_state_machine.hpp"
+#include "quorum/storage/memory.hpp"
+#include "quorum/transport/sim.hpp"
+
+namespace quorum::sim {
+
+struct ReplicaClusterOptions {
+  std::size_t servers = 3;
+  std::uint64_t seed = 1;
+  LinkFaults faults{};
+  Duration disk_latency_min = std::chrono::microseconds(100);  ///< one group commit (fsync)
+  Duration disk_latency_max = std::chrono::microseconds(2000);
+  Duration finalize_wait = std::chrono::milliseconds(50);
+  Duration min_notification_interval = std::chrono::milliseconds(50);
+  Duration max_notification_interval = std::chrono::seconds(2);
+  Duration tick = std::chrono::milliseconds(100);
+  int init_limit = 10;
+  int sync_limit = 5;
+  std::size_t max_in_flight = 1000;
+  std::size_t commit_log_count = 500;
+};
+
+/// Members 1..N running `Replica<SimTransport, MemoryStorage, KvStateMachine>`.
+class ReplicaCluster {
+ public:
+  using Member = Replica<SimTransport, MemoryStorage, KvStateMachine>;
+  using RoleTracer = std::function<void(ServerId member, const RoleEvent& event)>;
+
+  explicit ReplicaCluster(ReplicaClusterOptions options)
+      : options_(std::move(options)),
+        network_(options_.seed, options_.faults),
+        disk_prng_(Prng(options_.seed).fork("disk")) {
+    QUORUM_ASSERT(options_.servers >= 1 && options_.servers <= 255, "1..255 servers");
+    for (std::size_t i = 1; i <= options_.servers; ++i) {
+      const auto id = static_cast<ServerId>(i);
+      voters_.push_back(id);
+      nodes_.push_back(std::make_unique<Node>(network_, id));
+      nodes_.back()->storage.set_durability(MemoryStorage::Durability::manual);
+      network_.set_up(id, false);
+    }
+  }
+
+  // ---- the ensemble ----------------------------------------------------------------------
+
+  MemoryStorage& storage(ServerId id) { return node(id).storage; }
+  const KvStateMachine& machine(ServerId id) { return node(id).machine; }
+
+  /// Boots (or reboots) a member over its storage; its state machine is rebuilt from it.
+  void start(ServerId id) {
+    Node& n = node(id);
+    network_.set_up(id, true);
+    n.machine = KvStateMachine{};
+    ReplicaConfig config{.self = id,
+                         .voters = voters_,
+                         .finalize_wait = options_.finalize_wait,
+                         .min_notification_interval = options_.min_notification_interval,
+                         .max_notification_interval = options_.max_notification_interval,
+                         .tick = options_.tick,
+                         .init_limit = options_.init_limit,
+                         .sync_limit = options_.sync_limit,
+                         .max_in_flight = options_.max_in_flight,
+                         .commit_log_count = options_.commit_log_count};
+    n.replica.emplace(config, n.transport, n.storage, n.machine);
+    n.replica->set_role_observer([this, id](const RoleEvent& e) {
+      if (tracer_) tracer_(id, e);
+    });
+    n.fsync.reset();
+    n.replica->start(now());
+    after_step(n);
+  }
+
+  /// Power loss: the member stops at once and what its disk had not made durable is gone.
+  void crash(ServerId id) {
+    Node& n = node(id);
+    n.replica.reset();
+    n.fsync.reset();
+    n.storage.lose_pending();
+    network_.set_up(id, false);
+  }
+
+  bool is_up(ServerId id) { return node(id).replica.has_value(); }
+  Member& replica(ServerId id) {
+    Node& n = node(id);
+    QUORUM_ASSERT(n.replica.has_value(), "member is down");
+    return *n.replica;
+  }
+
+  /// A client write at member `id`; false when it has no leader to take it.
+  bool submit(ServerId id, std::vector<Txn> txns) {
+    Node& n = node(id);
+    if (!n.replica) return false;
+    const bool taken = n.replica->submit(std::move(txns), now());
+    after_step(n);
+    return taken;
+  }
+
+  const std::vector<ServerId>& voters() const noexcept { return voters_; }
+  Network& network() noexcept { return network_; }
+  Instant now() const noexcept { return network_.now(); }
+  void set_tracer(RoleTracer tracer) { tracer_ = std::move(tracer); }
+
+  /// The member every running member follows or is, when all are serving the same leader.
+  std::optional<ServerId> serving_leader() {
+    std::optional<ServerId> leader;
+    for (auto& n : nodes_) {
+      if (!n->replica) continue;
+      if (!n->replica->serving()) return std::nullopt;
+      const ServerId l = n->replica->leader();
+      if (leader && *leader != l) return std::nullopt;
+      leader = l;
+    }
+    return leader;
+  }
+
+  // ---- running ---------------------------------------------------------------------------
+
+  void run_for(Duration span) { run_until([] { return false; }, span); }
+
+  template <class Predicate>
+  bool run_until(Predicate done, Duration limit) {
+    const Instant end = now() + limit;
+    if (done()) return true;
+    for (std::uint64_t steps = 0; steps < 100'000'000; ++steps) {
+      if (!step(end)) return done();
+      if (done()) return true;
+    }
+    QUORUM_ASSERT(false, "simulation step bound reached");
+    return false;
+  }
+
+  std::optional<ServerId> run_until_serving(Duration limit = std::chrono::seconds(120)) {
+    run_until([&] { return serving_leader().has_value(); }, limit);
+    return serving_leader();
+  }
+
+ private:
+  struct Node {
+    Node(Network& network, ServerId id) : transport(network, id) {}
+    MemoryStorage storage;
+    SimTransport transport;
+    KvStateMachine machine;
+    std::optional<Member> replica;
+    std::optional<std::pair<Instant, Zxid>> fsync;  // a group commit in progress: ends at, covers
+  };
+
+  Node& node(ServerId id) {
+    QUORUM_ASSERT(id >= 1 && static_cast<std::size_t>(id) <= nodes_.size(), "no such member");
+    return *nodes_[static_cast<std::size_t>(id - 1)];
+  }
+
+  // After any step of a member: start a group commit if appends wait for one.
+  void after_step(Node& n) {
+    if (!n.replica || n.fsync) return;
+    if (n.storage.last_logged_zxid() > n.storage.durable_zxid()) {
+      const Duration latency =
+          options_.disk_latency_min +
+          Duration(disk_prng_.between(0, (options_.disk_latency_max - options_.disk_latency_min).count()));
+      n.fsync = std::pair{now() + latency, n.storage.last_logged_zxid()};
+    }
+  }
+
+  bool step(Instant end) {
+    if (auto d = network_.pop_due()) {
+      Node& n = node(d->to);
+      if (n.replica) {
+        n.replica->receive(d->from, d->message, now());
+        after_step(n);
+      }
+      return true;
+    }
+    std::optional<Instant> next = network_.next_delivery_time();
+    const auto consider = [&](std::optional<Instant> t) {
+      if (t && (!next || *t < *next)) next = t;
+    };
+    for (auto& n : nodes_) {
+      if (!n->replica) continue;
+      consider(n->replica->next_deadline());
+      if (n->fsync) consider(n->fsync->first);
+    }
+    if (!next || *next > end) {
+      network_.advance_to(std::max(end, now()));
+      return false;
+    }
+    network_.advance_to(std::max(*next, now()));
+    for (auto& n : nodes_) {
+      if (!n->replica) continue;
+      if (n->fsync && n->fsync->first <= now()) {
+        n->storage.make_durable(n->fsync->second);
+        n->fsync.reset();
+        n->replica->log_durable(now());
+      }
+      auto deadline = n->replica ? n->replica->next_deadline() : std::nullopt;
+      if (n->replica && deadline && *deadline <= now()) n->replica->tick(now());
+      after_step(*n);
+    }
+    return true;
+  }
+
+  ReplicaClusterOptions options_;
+  Network network_;
+  Prng disk_prng_;
+  std::vector<ServerId> voters_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  RoleTracer tracer_;
+};
+
+}  // namespace quorum::sim
