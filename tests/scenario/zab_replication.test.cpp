@@ -63,7 +63,8 @@ TEST_CASE("the leader fails - a new epoch begins and writes continue - it return
   REQUIRE(c.run_until([&] { return all_committed(c, {1, 2}, Zxid::make(2, 5)); }, 10s));
 
   c.start(3);
-  REQUIRE(c.run_until([&] { return all_committed(c, {1, 2, 3}, Zxid::make(2, 5)); }, 30s));
+  REQUIRE(c.run_until(
+      [&] { return all_committed(c, {1, 2, 3}, Zxid::make(2, 5)) && c.replica(3).serving(); }, 30s));
   CHECK(c.machine(3).size() == 10);
   CHECK(c.storage(3).current_epoch() == 2);
 }
