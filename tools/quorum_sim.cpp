@@ -1,15 +1,18 @@
-// Replays election simulation seeds: quorum_sim --seed N [--verbose], or --seeds A B for a range.
+// Replays simulation seeds: quorum_sim [--zab] --seed N [--verbose], or --seeds A B for a range.
+// Without --zab it runs the election swarm; with it, the replicated log (election + ZAB).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "support/election_swarm.hpp"
+#include "support/zab_swarm.hpp"
 
 namespace {
 
 int usage() {
-  std::fputs("usage: quorum_sim --seed N [--verbose]\n       quorum_sim --seeds FIRST LAST\n",
+  std::fputs("usage: quorum_sim [--zab] --seed N [--verbose]\n"
+             "       quorum_sim [--zab] --seeds FIRST LAST\n",
              stderr);
   return 2;
 }
@@ -24,7 +27,7 @@ bool parse(const char* text, std::uint64_t& out) {
 
 int main(int argc, char** argv) {
   std::uint64_t first = 0, last = 0;
-  bool verbose = false, have_seed = false;
+  bool verbose = false, have_seed = false, zab = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) {
       if (!parse(argv[++i], first)) return usage();
@@ -34,6 +37,8 @@ int main(int argc, char** argv) {
       if (!parse(argv[i + 1], first) || !parse(argv[i + 2], last) || last < first) return usage();
       i += 2;
       have_seed = true;
+    } else if (!std::strcmp(argv[i], "--zab")) {
+      zab = true;
     } else if (!std::strcmp(argv[i], "--verbose")) {
       verbose = true;
     } else {
@@ -46,17 +51,31 @@ int main(int argc, char** argv) {
   for (std::uint64_t seed = first; seed <= last; ++seed) {
     quorum::testing::SwarmTrace trace;
     if (verbose) trace = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
-    const auto r = quorum::testing::run_election_swarm(seed, trace);
-    std::printf(
-        "seed %llu: %s; %zu servers; leader %s; settled %s after healing; %llu events, "
-        "%llu decisions; trace %016llx\n",
-        static_cast<unsigned long long>(seed), r.ok() ? "ok" : "FAILED", r.servers,
-        r.leader ? std::to_string(*r.leader).c_str() : "none",
-        quorum::describe(r.settle_time).c_str(), static_cast<unsigned long long>(r.events),
-        static_cast<unsigned long long>(r.decisions),
-        static_cast<unsigned long long>(r.trace_hash));
-    for (const auto& v : r.violations) std::printf("  violation: %s\n", v.c_str());
-    failures += !r.ok();
+    std::vector<std::string> violations;
+    if (zab) {
+      const auto r = quorum::testing::run_zab_swarm(seed, trace);
+      std::printf("seed %llu: %s; %zu servers; leader %s; %llu zxids committed, %llu epochs, "
+                  "%llu crashes\n",
+                  static_cast<unsigned long long>(seed), r.ok() ? "ok" : "FAILED", r.servers,
+                  r.leader ? std::to_string(*r.leader).c_str() : "none",
+                  static_cast<unsigned long long>(r.committed),
+                  static_cast<unsigned long long>(r.epochs),
+                  static_cast<unsigned long long>(r.crashes));
+      violations = r.violations;
+    } else {
+      const auto r = quorum::testing::run_election_swarm(seed, trace);
+      std::printf(
+          "seed %llu: %s; %zu servers; leader %s; settled %s after healing; %llu events, "
+          "%llu decisions; trace %016llx\n",
+          static_cast<unsigned long long>(seed), r.ok() ? "ok" : "FAILED", r.servers,
+          r.leader ? std::to_string(*r.leader).c_str() : "none",
+          quorum::describe(r.settle_time).c_str(), static_cast<unsigned long long>(r.events),
+          static_cast<unsigned long long>(r.decisions),
+          static_cast<unsigned long long>(r.trace_hash));
+      violations = r.violations;
+    }
+    for (const auto& v : violations) std::printf("  violation: %s\n", v.c_str());
+    failures += !violations.empty();
   }
   return failures == 0 ? 0 : 1;
 }

@@ -93,7 +93,8 @@ inline SwarmResult run_election_swarm(std::uint64_t seed, const SwarmTrace& trac
   options.faults.reorder_max = ms(0, 200);
   options.finalize_wait = ms(0, 200);
   options.min_notification_interval = ms(20, 200);
-  options.max_notification_interval = options.min_notification_interval + ms(0, 4000);
+  options.max_notification_interval =
+      std::max(options.min_notification_interval, 2 * options.finalize_wait) + ms(1, 4000);
   options.liveness = sim::LeaderLiveness{
       .follower_timeout = ms(200, 800), .leader_timeout = ms(500, 2000), .check_period = 50ms};
 

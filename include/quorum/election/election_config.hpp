@@ -48,6 +48,10 @@ inline std::string validate(const ElectionConfig& config) {
     return "min_notification_interval must be positive";
   if (config.max_notification_interval < config.min_notification_interval)
     return "max_notification_interval is below min_notification_interval";
+  // A finalizing member restarts its wait on every vote that is not better; a LOOKING peer
+  // re-sending faster than that would hold it in finalize forever.
+  if (config.max_notification_interval <= config.finalize_wait)
+    return "max_notification_interval must exceed finalize_wait";
   return {};
 }
 

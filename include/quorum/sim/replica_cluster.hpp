@@ -21,6 +21,46 @@
 
 namespace quorum::sim {
 
+/// The key-value state machine, recording every txn it applies (zxid and a hash of its
+/// contents) since its last restore, so checkers can compare histories across members.
+class RecordingKv {
+ public:
+  struct Applied {
+    Zxid zxid;
+    std::uint64_t hash = 0;
+  };
+
+  void apply(const Txn& txn) {
+    kv_.apply(txn);
+    std::uint64_t h = 0xcbf29ce484222325ull ^ static_cast<std::uint32_t>(txn.type);
+    for (char c : txn.data) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    applied_.push_back({txn.zxid, h});
+  }
+  Snapshot snapshot() const { return kv_.snapshot(); }
+  std::error_code restore(const Snapshot& snapshot) {
+    const std::error_code ec = kv_.restore(snapshot);
+    if (!ec) {
+      applied_.clear();
+      restored_at_ = snapshot.last_zxid;
+    }
+    return ec;
+  }
+  Zxid last_applied_zxid() const noexcept { return kv_.last_applied_zxid(); }
+
+  const KvStateMachine& kv() const noexcept { return kv_; }
+  /// What was applied since the last restore, in order.
+  const std::vector<Applied>& applied() const noexcept { return applied_; }
+  /// The snapshot the history above starts from.
+  Zxid restored_at() const noexcept { return restored_at_; }
+
+ private:
+  KvStateMachine kv_;
+  std::vector<Applied> applied_;
+  Zxid restored_at_;
+};
+
+static_assert(StateMachine<RecordingKv>);
+
 struct ReplicaClusterOptions {
   std::size_t servers = 3;
   std::uint64_t seed = 1;
@@ -37,10 +77,10 @@ struct ReplicaClusterOptions {
   std::size_t commit_log_count = 500;
 };
 
-/// Members 1..N running `Replica<SimTransport, MemoryStorage, KvStateMachine>`.
+/// Members 1..N running `Replica<SimTransport, MemoryStorage, RecordingKv>`.
 class ReplicaCluster {
  public:
-  using Member = Replica<SimTransport, MemoryStorage, KvStateMachine>;
+  using Member = Replica<SimTransport, MemoryStorage, RecordingKv>;
   using RoleTracer = std::function<void(ServerId member, const RoleEvent& event)>;
 
   explicit ReplicaCluster(ReplicaClusterOptions options)
@@ -60,13 +100,14 @@ class ReplicaCluster {
   // ---- the ensemble ----------------------------------------------------------------------
 
   MemoryStorage& storage(ServerId id) { return node(id).storage; }
-  const KvStateMachine& machine(ServerId id) { return node(id).machine; }
+  const KvStateMachine& machine(ServerId id) { return node(id).machine.kv(); }
+  const RecordingKv& recording(ServerId id) { return node(id).machine; }
 
   /// Boots (or reboots) a member over its storage; its state machine is rebuilt from it.
   void start(ServerId id) {
     Node& n = node(id);
     network_.set_up(id, true);
-    n.machine = KvStateMachine{};
+    n.machine = RecordingKv{};
     ReplicaConfig config{.self = id,
                          .voters = voters_,
                          .finalize_wait = options_.finalize_wait,
@@ -81,6 +122,8 @@ class ReplicaCluster {
     n.replica->set_role_observer([this, id](const RoleEvent& e) {
       if (tracer_) tracer_(id, e);
     });
+    if (election_tracer_)
+      n.replica->set_election_observer([this, id](const ElectionEvent& e) { election_tracer_(id, e); });
     n.fsync.reset();
     n.replica->start(now());
     after_step(n);
@@ -115,8 +158,12 @@ class ReplicaCluster {
   Network& network() noexcept { return network_; }
   Instant now() const noexcept { return network_.now(); }
   void set_tracer(RoleTracer tracer) { tracer_ = std::move(tracer); }
+  /// Sees every election event of members started after this call.
+  void set_election_tracer(std::function<void(ServerId, const ElectionEvent&)> tracer) {
+    election_tracer_ = std::move(tracer);
+  }
 
-  /// The member every running member follows or is, when all are serving the same leader.
+  /// The member every running member follows or is, when all serve the same running leader.
   std::optional<ServerId> serving_leader() {
     std::optional<ServerId> leader;
     for (auto& n : nodes_) {
@@ -126,6 +173,13 @@ class ReplicaCluster {
       if (leader && *leader != l) return std::nullopt;
       leader = l;
     }
+    // Followers keep "serving" a crashed leader, or an earlier leadership of the same member,
+    // until they miss its pings; that is not it.
+    if (!leader || !node(*leader).replica || node(*leader).replica->state() != PeerState::leading)
+      return std::nullopt;
+    const Epoch epoch = node(*leader).replica->epoch();
+    for (auto& n : nodes_)
+      if (n->replica && n->replica->epoch() != epoch) return std::nullopt;
     return leader;
   }
 
@@ -155,7 +209,7 @@ class ReplicaCluster {
     Node(Network& network, ServerId id) : transport(network, id) {}
     MemoryStorage storage;
     SimTransport transport;
-    KvStateMachine machine;
+    RecordingKv machine;
     std::optional<Member> replica;
     std::optional<std::pair<Instant, Zxid>> fsync;  // a group commit in progress: ends at, covers
   };
@@ -219,6 +273,7 @@ class ReplicaCluster {
   std::vector<ServerId> voters_;
   std::vector<std::unique_ptr<Node>> nodes_;
   RoleTracer tracer_;
+  std::function<void(ServerId, const ElectionEvent&)> election_tracer_;
 };
 
 }  // namespace quorum::sim

@@ -30,6 +30,7 @@ class FollowerCore {
     QUORUM_ASSERT(leader_ != config_.self, "a follower follows someone else");
     deadline_ = now + config_.tick * config_.init_limit;
     sync_deadline_ = deadline_;
+    next_retry_ = now + config_.tick / 2;
     send(PacketType::followerinfo, Zxid::make(accepted_epoch_, 0));
   }
 
@@ -67,7 +68,13 @@ class FollowerCore {
     if (failed()) return;
     if (now >= deadline_) return fail("no packet from leader " + std::to_string(leader_) + " in time");
     if (phase_ != Phase::broadcast && now >= sync_deadline_)
-      fail("not synchronized with leader " + std::to_string(leader_) + " within initLimit");
+      return fail("not synchronized with leader " + std::to_string(leader_) + " within initLimit");
+    // The leader may not have been leading yet when FOLLOWERINFO arrived: try again, as
+    // ZooKeeper's learner retries its connection.
+    if (phase_ == Phase::discovery && now >= next_retry_) {
+      next_retry_ = now + config_.tick / 2;
+      send(PacketType::followerinfo, Zxid::make(accepted_epoch_, 0));
+    }
   }
 
   /// Forwards writes to the leader (ZooKeeper's REQUEST); the leader assigns their zxids.
@@ -86,11 +93,15 @@ class FollowerCore {
   Epoch epoch() const noexcept { return new_epoch_; }
   Zxid committed() const noexcept { return committed_; }
   Instant next_deadline() const noexcept {
-    return phase_ == Phase::broadcast ? deadline_ : std::min(deadline_, sync_deadline_);
+    if (phase_ == Phase::broadcast) return deadline_;
+    const Instant limit = std::min(deadline_, sync_deadline_);
+    return phase_ == Phase::discovery ? std::min(limit, next_retry_) : limit;
   }
 
  private:
   void on_leaderinfo(const QuorumPacket& p) {
+    // The answer to a retried FOLLOWERINFO: already handled.
+    if (phase_ == Phase::synchronization && !sync_mode_seen_ && p.zxid.epoch() == new_epoch_) return;
     if (phase_ != Phase::discovery || new_epoch_ != 0) return fail("LEADERINFO out of order");
     const Epoch proposed = p.zxid.epoch();
     if (proposed < accepted_epoch_)
@@ -212,6 +223,7 @@ class FollowerCore {
   bool failed_ = false;
   Instant deadline_{};
   Instant sync_deadline_{};  // discovery and synchronization must end by then
+  Instant next_retry_{};     // re-send FOLLOWERINFO until LEADERINFO comes
 };
 
 }  // namespace quorum

@@ -131,6 +131,12 @@ class LeaderCore {
   };
 
   void on_followerinfo(ServerId from, const QuorumPacket& p, Instant now) {
+    // A retried FOLLOWERINFO (it came before LEADERINFO reached the learner): answer again.
+    if (auto it = learners_.find(from); it != learners_.end() && !it->second.acked_epoch &&
+                                        it->second.accepted_epoch == p.zxid.epoch()) {
+      if (epoch_frozen_) send_leaderinfo(from);
+      return;
+    }
     // A learner (re)connects: whatever we knew of it is gone, as a new LearnerHandler.
     Learner l;
     l.accepted_epoch = p.zxid.epoch();

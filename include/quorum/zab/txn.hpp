@@ -21,12 +21,13 @@ struct Txn {
   friend bool operator==(const Txn&, const Txn&) = default;
 };
 
-/// True when `next` may follow `previous` in a log: zxids strictly increase, and within one
-/// epoch the counter has no gaps (every write, even a failed one, takes the next zxid).
+/// True when `next` may follow `previous` in a log: zxids strictly increase, within one epoch
+/// the counter has no gaps (every write, even a failed one, takes the next zxid), and a new
+/// epoch's first txn has counter 1 (counter 0 is the epoch's NEWLEADER).
 constexpr bool follows(Zxid previous, Zxid next) noexcept {
   if (next <= previous) return false;
   if (next.epoch() == previous.epoch()) return next.counter() == previous.counter() + 1;
-  return true;
+  return next.counter() == 1;
 }
 
 }  // namespace quorum

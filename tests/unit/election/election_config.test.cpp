@@ -27,7 +27,11 @@ TEST_CASE("each bad config is named", "[unit]") {
   CHECK(validate(c).find("min_notification_interval") != std::string::npos);
   c = ElectionConfig{.self = 1, .voters = {1}};
   c.max_notification_interval = 1ms;
-  CHECK(validate(c).find("max_notification_interval") != std::string::npos);
+  CHECK(validate(c).find("max_notification_interval is below") != std::string::npos);
+  c = ElectionConfig{.self = 1, .voters = {1}};
+  c.min_notification_interval = 100ms;
+  c.max_notification_interval = 200ms;  // equal to the finalize wait: could livelock
+  CHECK(validate(c).find("must exceed finalize_wait") != std::string::npos);
 }
 
 TEST_CASE("an election refuses a bad config with the reason", "[unit]") {

@@ -1,0 +1,257 @@
+// One seeded simulation run of the replicated log: election + ZAB + a key-value state machine
+// under crashes (losing what the disk had not synced), partitions, loss, duplicated and
+// reordered election traffic, then healing. Checked after every step:
+//  (a) at most one established leader per epoch;
+//  (b) committed txns form one sequence: members agree on every committed zxid's contents and
+//      no member skips a committed zxid;
+//  (c) no txn reported committed is ever lost (the healed ensemble holds all of them);
+//  (d) applied zxids strictly increase, without gaps inside an epoch;
+//  (e) after healing a leader is established and new writes commit within bounded time.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "quorum/election/describe.hpp"
+#include "quorum/random.hpp"
+#include "quorum/sim/replica_cluster.hpp"
+
+namespace quorum::testing {
+
+struct ZabSwarmResult {
+  std::uint64_t seed = 0;
+  std::size_t servers = 0;
+  std::vector<std::string> violations;
+  std::optional<ServerId> leader;
+  std::uint64_t committed = 0;  ///< distinct zxids committed in the run
+  std::uint64_t epochs = 0;     ///< leaders established
+  std::uint64_t crashes = 0;
+  std::string parameters;
+
+  bool ok() const noexcept { return violations.empty(); }
+};
+
+using ZabTrace = std::function<void(const std::string& line)>;
+
+namespace detail {
+
+// Watches every member's applied history against the one committed sequence.
+class HistoryChecker {
+ public:
+  explicit HistoryChecker(std::vector<std::string>& violations) : violations_(violations) {}
+
+  // Member `id` reports commits through `point`: everything it applied up to there is committed.
+  void committed(sim::ReplicaCluster& c, ServerId id, Zxid point) {
+    const sim::RecordingKv& r = c.recording(id);
+    std::size_t& seen = seen_[id];
+    if (r.restored_at() != restored_at_[id] || seen > r.applied().size()) {
+      seen = 0;  // the state machine was rebuilt
+      restored_at_[id] = r.restored_at();
+    }
+    Zxid previous = seen == 0 ? r.restored_at() : r.applied()[seen - 1].zxid;
+    for (; seen < r.applied().size() && r.applied()[seen].zxid <= point; ++seen) {
+      const auto& a = r.applied()[seen];
+      const std::string who = "member " + std::to_string(id) + " at " + to_string(a.zxid) + ": ";
+      if (!follows(previous, a.zxid) && previous != Zxid{})
+        violations_.push_back(who + "applied after " + to_string(previous) + " (a gap or a step back)");
+      // No committed zxid may lie strictly between what it applied before and this one.
+      auto between = committed_.upper_bound(previous);
+      if (between != committed_.end() && between->first < a.zxid)
+        violations_.push_back(who + "skipped committed " + to_string(between->first));
+      auto [it, fresh] = committed_.emplace(a.zxid, a.hash);
+      if (!fresh && it->second != a.hash)
+        violations_.push_back(who + "committed different contents than another member");
+      previous = a.zxid;
+    }
+  }
+
+  void established(ServerId id, Epoch epoch) {
+    auto [it, fresh] = leaders_.emplace(epoch, id);
+    if (!fresh && it->second != id)
+      violations_.push_back("epoch " + std::to_string(epoch) + " has two leaders: " +
+                            std::to_string(it->second) + " and " + std::to_string(id));
+  }
+
+  Zxid highest_committed() const { return committed_.empty() ? Zxid{} : committed_.rbegin()->first; }
+  std::size_t committed_count() const { return committed_.size(); }
+  std::size_t epochs() const { return leaders_.size(); }
+
+ private:
+  std::vector<std::string>& violations_;
+  std::map<Zxid, std::uint64_t> committed_;
+  std::map<Epoch, ServerId> leaders_;
+  std::map<ServerId, std::size_t> seen_;
+  std::map<ServerId, Zxid> restored_at_;
+};
+
+}  // namespace detail
+
+inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = {}) {
+  using namespace std::chrono_literals;
+  using std::chrono::milliseconds;
+  Prng draw = Prng(seed).fork("zab-swarm");
+  const auto ms = [&](std::int64_t lo, std::int64_t hi) { return Duration(milliseconds(draw.between(lo, hi))); };
+
+  sim::ReplicaClusterOptions options;
+  options.seed = seed;
+  options.servers = static_cast<std::size_t>(draw.between(3, 5));
+  options.faults.delay_min = Duration(std::chrono::microseconds(draw.between(50, 3000)));
+  options.faults.delay_max = options.faults.delay_min + ms(0, 5);
+  options.faults.drop = draw.chance(0.5) ? draw.unit() * 0.02 : 0.0;
+  options.faults.duplicate = draw.unit() * 0.05;
+  options.faults.reorder = draw.unit() * 0.1;
+  options.faults.reorder_max = ms(0, 50);
+  options.disk_latency_min = Duration(std::chrono::microseconds(draw.between(50, 2000)));
+  options.disk_latency_max = options.disk_latency_min + ms(0, 5);
+  options.finalize_wait = ms(5, 100);
+  options.min_notification_interval = ms(20, 100);
+  options.max_notification_interval =
+      std::max(options.min_notification_interval, 2 * options.finalize_wait) + ms(1, 1000);
+  options.tick = ms(50, 200);
+  options.init_limit = static_cast<int>(draw.between(5, 10));
+  options.sync_limit = static_cast<int>(draw.between(2, 5));
+  options.max_in_flight = static_cast<std::size_t>(draw.between(1, 200));
+  options.commit_log_count = static_cast<std::size_t>(draw.between(5, 100));
+
+  ZabSwarmResult result;
+  result.seed = seed;
+  result.servers = options.servers;
+  result.parameters = std::to_string(options.servers) + " servers, delay " + describe(options.faults.delay_min) +
+                      ".." + describe(options.faults.delay_max) + ", drop " + std::to_string(options.faults.drop) +
+                      ", disk " + describe(options.disk_latency_min) + ".." + describe(options.disk_latency_max) +
+                      ", tick " + describe(options.tick) + ", window " + std::to_string(options.max_in_flight) +
+                      ", commit log " + std::to_string(options.commit_log_count);
+
+  using Member = sim::ReplicaCluster::Member;
+  sim::ReplicaCluster c(options);
+  detail::HistoryChecker history(result.violations);
+  const auto n = static_cast<ServerId>(options.servers);
+  const auto note = [&](const std::string& what) {
+    if (trace) trace(describe(c.now().time_since_epoch()) + " ** " + what);
+  };
+  c.set_tracer([&](ServerId id, const RoleEvent& e) {
+    static constexpr const char* kinds[] = {"leading", "following", "established", "failed", "committed"};
+    if (trace && e.kind != RoleEvent::Kind::committed)
+      trace(describe(e.at.time_since_epoch()) + " [" + std::to_string(id) + "] " +
+            kinds[static_cast<int>(e.kind)] + " leader " + std::to_string(e.leader) + " epoch " +
+            std::to_string(e.epoch) + (e.why.empty() ? "" : ": " + e.why));
+    if (e.kind == RoleEvent::Kind::committed) history.committed(c, id, e.zxid);
+    if (e.kind == RoleEvent::Kind::established && e.leader == id) history.established(id, e.epoch);
+  });
+  if (trace)
+    c.set_election_tracer([&](ServerId id, const ElectionEvent& e) {
+      if (std::holds_alternative<NotificationSent>(e)) return;
+      trace(describe(event_time(e).time_since_epoch()) + " [" + std::to_string(id) + "] " + describe(e));
+    });
+  note("zab swarm: " + result.parameters);
+
+  std::uint64_t writes = 0;
+  const auto write_burst = [&](ServerId at, int count) {
+    std::vector<Txn> txns;
+    for (int i = 0; i < count; ++i) {
+      ++writes;
+      txns.push_back(KvStateMachine::set("k" + std::to_string(draw.below(50)), "w" + std::to_string(writes)));
+    }
+    c.submit(at, std::move(txns));
+  };
+
+  for (ServerId id = 1; id <= n; ++id) {
+    c.run_for(ms(0, 300));
+    c.start(id);
+  }
+
+  // Fault phase: crashes, restarts, partitions and heals among bursts of writes.
+  const Instant faults_end = c.now() + ms(3000, 15000);
+  while (c.now() < faults_end && result.violations.empty()) {
+    c.run_for(ms(20, 800));
+    const auto id = static_cast<ServerId>(draw.between(1, n));
+    switch (draw.below(6)) {
+      case 0:
+        if (c.is_up(id)) {
+          c.crash(id);
+          ++result.crashes;
+          note("crash " + std::to_string(id));
+        }
+        break;
+      case 1:
+        if (!c.is_up(id)) {
+          c.start(id);
+          note("restart " + std::to_string(id));
+        }
+        break;
+      case 2: {
+        std::vector<ServerId> a, b;
+        for (ServerId m = 1; m <= n; ++m) (draw.chance(0.5) ? a : b).push_back(m);
+        c.network().partition({a, b});
+        note("partition " + describe_ids(a) + " | " + describe_ids(b));
+        break;
+      }
+      case 3:
+        c.network().heal();
+        note("heal");
+        break;
+      default:
+        write_burst(id, static_cast<int>(draw.between(1, 50)));
+    }
+  }
+
+  // Healing: no more loss, links restored, all but a minority running.
+  auto faults = c.network().faults();
+  faults.drop = 0;
+  c.network().set_faults(faults);
+  c.network().heal();
+  std::vector<ServerId> ids;
+  for (ServerId id = 1; id <= n; ++id) ids.push_back(id);
+  for (std::size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[draw.below(i)]);
+  const auto stay_down = static_cast<std::size_t>(draw.between(0, (n - 1) / 2));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i < stay_down && c.is_up(ids[i])) c.crash(ids[i]);
+    if (i >= stay_down && !c.is_up(ids[i])) c.start(ids[i]);
+  }
+  note("heal everything; " + std::to_string(stay_down) + " stay down");
+
+  // (e): a leader serves and new writes commit everywhere. Like a ZooKeeper client after
+  // CONNECTIONLOSS, the writer retries when a leadership ends under its writes.
+  const ServerId writer = ids.back();
+  bool committed = false;
+  for (int attempt = 0; attempt < 5 && !committed; ++attempt) {
+    result.leader = c.run_until_serving(std::chrono::minutes(2));
+    if (!result.leader) break;
+    Member& leader = c.replica(*result.leader);
+    if (attempt == 0 && leader.committed() < history.highest_committed())
+      result.violations.push_back("(c) the healed leader lacks committed " +
+                                  to_string(history.highest_committed()));
+    const Epoch epoch = leader.epoch();
+    const Zxid before = leader.committed();
+    const Zxid target = Zxid::make(epoch, (before.epoch() == epoch ? before.counter() : 0) + 10);
+    write_burst(writer, 10);
+    committed = c.run_until(
+        [&] {
+          for (ServerId id = 1; id <= n; ++id)
+            if (c.is_up(id) && c.replica(id).committed() < target) return false;
+          return true;
+        },
+        std::chrono::minutes(1));
+  }
+  if (!result.leader) {
+    for (ServerId id = 1; id <= n; ++id)
+      if (c.is_up(id))
+        note("member " + std::to_string(id) + " is " + std::string(to_string(c.replica(id).state())) +
+             ", votes " + describe(c.replica(id).election().vote()) +
+             (c.replica(id).serving() ? ", serving" : ", not serving"));
+    result.violations.push_back("(e) no leader serving within 2 minutes of healing");
+  } else if (!committed) {
+    result.violations.push_back("(e) new writes did not commit everywhere after 5 attempts");
+  }
+  result.committed = history.committed_count();
+  result.epochs = history.epochs();
+  return result;
+}
+
+}  // namespace quorum::testing
