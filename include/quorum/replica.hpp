@@ -151,8 +151,9 @@ class Replica {
     if (s == PeerState::looking || !std::holds_alternative<std::monostate>(role_)) return;
     const ServerId leader = election_.vote().leader;
     if (s == PeerState::leading) {
-      // Load the whole log, as ZooKeeper loads its database before leading.
-      apply_through(storage_.last_logged_zxid());
+      // The state machine stays at what is known committed: a SNAP must never carry state a
+      // later leader could truncate (zk-reference §10 item 8). The rest of the log follows
+      // the image as proposals, committed when this leadership is established.
       role_.template emplace<LeaderCore>(config_.zab(), history(true), now);
       report({RoleEvent::Kind::leading, now, leader, 0, {}, {}});
     } else {
@@ -166,11 +167,12 @@ class Replica {
     ZabHistory h{storage_.accepted_epoch(), storage_.current_epoch(), storage_.last_logged_zxid(),
                  machine_.last_applied_zxid(), {}};
     if (with_recent) {
-      // The newest commit_log_count txns, for DIFF.
+      // Every txn not known committed, and at least the newest commit_log_count, for DIFF.
       std::vector<Txn> tail;
       if (storage_.read_after(storage_.log_start_zxid(), SIZE_MAX, tail)) tail.clear();
-      const std::size_t keep = config_.commit_log_count;
-      if (tail.size() > keep) tail.erase(tail.begin(), tail.end() - static_cast<std::ptrdiff_t>(keep));
+      std::size_t drop = tail.size() > config_.commit_log_count ? tail.size() - config_.commit_log_count : 0;
+      while (drop > 0 && tail[drop - 1].zxid > h.last_committed) --drop;
+      tail.erase(tail.begin(), tail.begin() + static_cast<std::ptrdiff_t>(drop));
       h.recent = std::move(tail);
     }
     return h;

@@ -129,11 +129,14 @@ class FollowerCore {
       last_logged_ = p.zxid;
       durable_ = std::min(durable_, p.zxid);
     } else if (p.type == PacketType::snap) {
+      // The image is at a committed point, so no later leader can ask to truncate into it.
       Snapshot image{p.zxid, p.data};
       effects_.storage.push_back({StorageStep::Kind::install_snapshot, 0, p.zxid, {}, std::move(image)});
       last_logged_ = durable_ = committed_ = p.zxid;
     }
-    // DIFF: our log is a prefix of the leader's; what follows comes as PROPOSAL/COMMIT.
+    // DIFF: our log is a prefix of the leader's; what follows comes as PROPOSAL/COMMIT. The
+    // leader's history up to the mode zxid is committed once its leadership is established.
+    history_end_ = std::max(history_end_, std::min(p.zxid, last_logged_));
   }
 
   void on_proposal(const QuorumPacket& p) {
@@ -153,8 +156,19 @@ class FollowerCore {
   void on_commit(const QuorumPacket& p) {
     if (phase_ == Phase::discovery || !sync_mode_seen_) return fail("COMMIT before sync");
     if (p.zxid > last_logged_) return fail("COMMIT of " + to_string(p.zxid) + " never proposed");
-    if (p.zxid <= committed_) return;
-    committed_ = p.zxid;
+    if (p.zxid.epoch() != new_epoch_) {
+      // The sync payload: the leader's history, committed only once its leadership is
+      // established (a quorum acked NEWLEADER). Until then it is not ours to apply.
+      history_end_ = std::max(history_end_, p.zxid);
+      return;
+    }
+    // A COMMIT of this epoch means the leadership is established: the history is committed.
+    commit(std::max(p.zxid, history_end_));
+  }
+
+  void commit(Zxid zxid) {
+    if (zxid <= committed_) return;
+    committed_ = zxid;
     effects_.commit_through = committed_;
   }
 
@@ -193,6 +207,7 @@ class FollowerCore {
     if (!newleader_seen_ || newleader_pending_ || phase_ != Phase::synchronization)
       return fail("UPTODATE out of order");
     phase_ = Phase::broadcast;
+    commit(history_end_);
     effects_.established = new_epoch_;
   }
 
@@ -216,6 +231,7 @@ class FollowerCore {
   Zxid durable_;
   Zxid committed_;
   Zxid acked_;
+  Zxid history_end_;  // the leader's history as sent in the sync, committed on establishment
   bool sync_mode_seen_ = false;
   bool newleader_seen_ = false;
   bool newleader_pending_ = false;

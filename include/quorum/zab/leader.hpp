@@ -20,8 +20,8 @@ namespace quorum {
 /// when a quorum does not join within initLimit, or stops staying in touch within syncLimit;
 /// the member then looks for a leader again. Not thread-safe.
 ///
-/// The driver applies the leader's whole log to the state machine when the role starts, as
-/// ZooKeeper loads its database: the image a SNAP sends is then the leader's history.
+/// The state machine stays at `history.last_committed` until the leadership is established;
+/// a SNAP image is taken there (a committed point) and the rest of the history follows it.
 class LeaderCore {
  public:
   enum class Phase { discovery, synchronization, broadcast };
@@ -34,12 +34,16 @@ class LeaderCore {
         last_processed_(history.last_logged),
         committed_(history.last_logged),
         durable_(history.last_logged),
+        applied_(history.last_committed),
         started_(now),
         now_(now) {
     for (Txn& txn : history.recent) committed_log_.push_back(std::move(txn));
-    trim_committed_log();
     QUORUM_ASSERT(committed_log_.empty() || committed_log_.back().zxid == last_processed_,
                   "the recent txns must end at the last logged zxid");
+    QUORUM_ASSERT(applied_ == last_processed_ ||
+                      (!committed_log_.empty() && (committed_log_.front().zxid <= applied_ ||
+                                                   follows(applied_, committed_log_.front().zxid))),
+                  "the recent txns must reach back to what is known committed");
     max_accepted_ = accepted_epoch_;
     next_ping_ = now + config_.tick / 2;
     maybe_freeze_epoch();
@@ -200,26 +204,23 @@ class LeaderCore {
 
   // Sync payload, then what is outstanding, then NEWLEADER; live traffic follows in order.
   void sync_learner(ServerId to, Learner& l) {
-    const SyncPlan plan = plan_sync(l.peer_last, last_processed_, committed_log_);
+    const SyncPlan plan = plan_sync(l.peer_last, last_processed_, committed_log_, applied_);
     QuorumPacket mode{plan.mode, plan.mode_zxid, 0, {}, {}};
     effects_.messages.push_back({to, std::move(mode)});
-    if (plan.mode == PacketType::snap) {
-      effects_.snapshot_requests.push_back(effects_.messages.size() - 1);
-    } else {
-      std::vector<Txn> txns;
-      for (const Txn& txn : committed_log_)
-        if (txn.zxid > plan.send_after) txns.push_back(txn);
-      if (!txns.empty()) {
-        const Zxid last = txns.back().zxid;
-        effects_.messages.push_back({to, QuorumPacket{PacketType::proposal, last, 0, std::move(txns), {}}});
-        effects_.messages.push_back({to, QuorumPacket{PacketType::commit, last, 0, {}, {}}});
-      }
-    }
-    if (!outstanding_.empty()) {
-      std::vector<Txn> txns;
-      for (const Proposal& p : outstanding_) txns.push_back(p.txn);
+    if (plan.mode == PacketType::snap) effects_.snapshot_requests.push_back(effects_.messages.size() - 1);
+    std::vector<Txn> txns;
+    for (const Txn& txn : committed_log_)
+      if (txn.zxid > plan.send_after) txns.push_back(txn);
+    if (!txns.empty()) {
       const Zxid last = txns.back().zxid;
       effects_.messages.push_back({to, QuorumPacket{PacketType::proposal, last, 0, std::move(txns), {}}});
+      effects_.messages.push_back({to, QuorumPacket{PacketType::commit, last, 0, {}, {}}});
+    }
+    if (!outstanding_.empty()) {
+      std::vector<Txn> pending;
+      for (const Proposal& p : outstanding_) pending.push_back(p.txn);
+      const Zxid last = pending.back().zxid;
+      effects_.messages.push_back({to, QuorumPacket{PacketType::proposal, last, 0, std::move(pending), {}}});
     }
     l.forwarding = true;
     effects_.messages.push_back({to, QuorumPacket{PacketType::newleader, Zxid::make(new_epoch_, 0), 0, {}, {}}});
@@ -251,6 +252,7 @@ class LeaderCore {
     if (!verifier_.contains_quorum(acked)) return;
     // A quorum holds our whole history durably: all of it is committed.
     phase_ = Phase::broadcast;
+    applied_ = committed_;
     effects_.commit_through = committed_;
     effects_.established = new_epoch_;
     for (auto& [sid, l] : learners_)
@@ -303,7 +305,7 @@ class LeaderCore {
       outstanding_.pop_front();
     }
     trim_committed_log();
-    last_processed_ = committed_;
+    last_processed_ = applied_ = committed_;
     effects_.commit_through = committed_;
     for (auto& [sid, l] : learners_)
       if (l.forwarding) effects_.messages.push_back({sid, QuorumPacket{PacketType::commit, committed_, 0, {}, {}}});
@@ -357,6 +359,7 @@ class LeaderCore {
   const Zxid history_last_ = last_processed_;
   Zxid committed_;
   Zxid durable_;
+  Zxid applied_;  // where the state machine is: a SNAP image is taken here
   std::deque<Txn> committed_log_;
   std::deque<Proposal> outstanding_;
   std::deque<Txn> waiting_;

@@ -13,13 +13,15 @@ namespace quorum {
 struct SyncPlan {
   PacketType mode = PacketType::snap;
   Zxid mode_zxid;        ///< DIFF: the leader's last committed; TRUNC: truncate-to; SNAP: image zxid
-  Zxid send_after;       ///< committed txns with a larger zxid follow (none for SNAP)
+  Zxid send_after;       ///< the leader's txns with a larger zxid follow as PROPOSAL + COMMIT
 };
 
 /// ZooKeeper's LearnerHandler.syncFollower decision over the leader's in-memory committed log
 /// `window` (contiguous, oldest first) ending at `last_processed`. The on-disk log is not
-/// consulted (ZooKeeper with snapshotSizeFactor < 0): a learner older than the window gets SNAP.
-inline SyncPlan plan_sync(Zxid peer_last, Zxid last_processed, const std::deque<Txn>& window) {
+/// consulted (ZooKeeper with snapshotSizeFactor < 0): a learner older than the window gets SNAP,
+/// an image at `snapshot_zxid` (always a committed point) followed by the txns after it.
+inline SyncPlan plan_sync(Zxid peer_last, Zxid last_processed, const std::deque<Txn>& window,
+                          Zxid snapshot_zxid) {
   const Zxid min_committed = window.empty() ? last_processed : window.front().zxid;
   const Zxid max_committed = window.empty() ? last_processed : window.back().zxid;
   const bool peer_new_epoch = peer_last.counter() == 0;
@@ -40,7 +42,7 @@ inline SyncPlan plan_sync(Zxid peer_last, Zxid last_processed, const std::deque<
       break;
     }
   }
-  return {PacketType::snap, last_processed, last_processed};
+  return {PacketType::snap, snapshot_zxid, snapshot_zxid};
 }
 
 }  // namespace quorum
