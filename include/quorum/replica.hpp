@@ -30,13 +30,15 @@ struct ReplicaConfig {
   int sync_limit = 5;
   std::size_t max_in_flight = 10'000;
   std::size_t commit_log_count = 500;
+  std::uint32_t zxid_counter_limit = 0xfffffffeu;
 
   ElectionConfig election() const {
     return ElectionConfig{self, voters, finalize_wait, min_notification_interval,
                           max_notification_interval, {}};
   }
   ZabConfig zab() const {
-    return ZabConfig{self, voters, tick, init_limit, sync_limit, max_in_flight, commit_log_count};
+    return ZabConfig{self,          voters,           tick, init_limit, sync_limit, max_in_flight,
+                     commit_log_count, zxid_counter_limit};
   }
 };
 

@@ -274,7 +274,8 @@ class LeaderCore {
       Zxid next = last_proposed();
       if (next.epoch() != new_epoch_) next = Zxid::make(new_epoch_, 0);
       // Never wrap the counter: a new epoch is the only way on (ZOOKEEPER-1277).
-      if (next.counter() >= 0xfffffffeu) return fail("zxid counter exhausted in epoch " + std::to_string(new_epoch_));
+      if (next.counter() >= config_.zxid_counter_limit)
+        return fail("zxid counter exhausted in epoch " + std::to_string(new_epoch_));
       Txn txn = std::move(waiting_.front());
       waiting_.pop_front();
       txn.zxid = Zxid::make(new_epoch_, next.counter() + 1);

@@ -27,6 +27,9 @@ struct ZabConfig {
   std::size_t max_in_flight = 10'000;
   /// Committed txns the leader keeps in memory to DIFF-sync learners (zookeeper.commitLogCount).
   std::size_t commit_log_count = 500;
+  /// The leader steps down before a zxid counter would pass this (ZOOKEEPER-1277); lower only
+  /// to test the rollover.
+  std::uint32_t zxid_counter_limit = 0xfffffffeu;
 };
 
 /// One storage step. The driver performs these in order before sending anything.
