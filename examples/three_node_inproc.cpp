@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "quorum/inproc_replica.hpp"
 #include "quorum/quorum.hpp"
+#include "quorum/state_machine/kv_state_machine.hpp"
 
 using namespace std::chrono_literals;
 using quorum::ElectionEvent;
@@ -233,6 +235,148 @@ void restart(const Options& options) {
       millis(e.took(2)));
 }
 
+
+// Part 3: the replicated log. Three members run election + ZAB + a key-value state machine.
+class ReplicatedEnsemble {
+ public:
+  using Member = quorum::InProcReplica<quorum::KvStateMachine>;
+
+  explicit ReplicatedEnsemble(const Options& options) {
+    const std::vector<ServerId> ids{1, 2, 3};
+    for (ServerId id : ids) {
+      storage_[id];
+      machine_[id];
+    }
+    for (ServerId id : ids) {
+      quorum::ReplicaConfig config{.self = id, .voters = ids};
+      config.finalize_wait = options.finalize_wait;
+      config.min_notification_interval = std::max<quorum::Duration>(options.finalize_wait, 1ms);
+      config.tick = 200ms;  // a follower gives up on a silent leader after syncLimit = 5 ticks
+      auto m = std::make_unique<Member>(hub_, config, storage_[id], machine_[id]);
+      m->set_role_observer([this, id](const quorum::RoleEvent& e) { narrate(id, e); });
+      members_[id] = std::move(m);
+    }
+  }
+  ~ReplicatedEnsemble() { members_.clear(); }
+
+  Member& operator[](ServerId id) { return *members_.at(id); }
+
+  void say(const std::string& line) {
+    std::lock_guard lock(mutex_);
+    fmt::print("  [{:7.3f}s] {}\n", seconds(hub_.now()), line);
+  }
+
+  void start(ServerId id) {
+    up_[id] = true;
+    members_.at(id)->start();
+  }
+  void stop(ServerId id) {
+    up_[id] = false;
+    members_.at(id)->stop();
+  }
+
+  // Waits until `id` serves in `epoch` with everything up to `committed` applied.
+  void expect(ServerId id, quorum::Epoch epoch, Zxid committed) {
+    const bool ok = members_.at(id)->wait_until(
+        [&](const Member::Status& s) {
+          return s.serving && s.epoch == epoch && s.committed >= committed;
+        },
+        wait_bound);
+    if (!ok) {
+      fmt::print(stderr, "demo: server {} did not reach epoch {} with {} committed\n", id, epoch,
+                 to_string(committed));
+      std::exit(1);
+    }
+  }
+
+  void write(ServerId through, const std::string& prefix, int count) {
+    std::vector<quorum::Txn> txns;
+    for (int i = 1; i <= count; ++i)
+      txns.push_back(quorum::KvStateMachine::set(prefix + std::to_string(i), "value " + std::to_string(i)));
+    members_.at(through)->submit(std::move(txns));
+  }
+
+  void print_table() {
+    std::lock_guard lock(mutex_);  // keys_ is written by the members' threads
+    fmt::print("\n    {:<5} {:<10} {:<7} {:<13} {:<6} {}\n", "SID", "state", "epoch", "committed",
+               "keys", "acceptedEpoch/currentEpoch");
+    for (auto& [id, m] : members_) {
+      if (!up_[id]) {
+        fmt::print("    {:<5} {:<10}\n", id, "down");
+        continue;
+      }
+      const auto s = m->status();
+      fmt::print("    {:<5} {:<10} {:<7} {:<13} {:<6} {}/{}\n", id, to_string(s.state), s.epoch,
+                 to_string(s.committed), keys_.count(id) ? std::to_string(keys_[id]) : "-",
+                 s.accepted_epoch, s.current_epoch);
+    }
+    fmt::print("\n");
+  }
+
+ private:
+  void narrate(ServerId id, const quorum::RoleEvent& e) {
+    std::lock_guard lock(mutex_);
+    const auto line = [&](const std::string& text) {
+      fmt::print("  [{:7.3f}s] server {} {}\n", seconds(e.at), id, text);
+    };
+    using Kind = quorum::RoleEvent::Kind;
+    switch (e.kind) {
+      case Kind::leading: line("leads; asks the others for their epochs (discovery)"); break;
+      case Kind::following: line(fmt::format("follows {}; sends FOLLOWERINFO", e.leader)); break;
+      case Kind::synced:
+        line(fmt::format("synchronizes with {} by {}", e.leader, quorum::to_string(e.sync_mode)));
+        break;
+      case Kind::established:
+        line(fmt::format("is up to date in epoch {} (committed {})", e.epoch, to_string(e.zxid)));
+        break;
+      case Kind::failed: line("leaves its role: " + e.why); break;
+      case Kind::committed:
+        keys_[id] = machine_[id].size();  // on the member's own thread: safe
+        break;
+    }
+  }
+
+  InProcHub hub_;
+  std::mutex mutex_;
+  std::map<ServerId, MemoryStorage> storage_;
+  std::map<ServerId, quorum::KvStateMachine> machine_;
+  std::map<ServerId, std::size_t> keys_;
+  std::map<ServerId, bool> up_;
+  std::map<ServerId, std::unique_ptr<Member>> members_;
+};
+
+void replication(const Options& options) {
+  fmt::print("Part 3 · Replication: writes, a failed leader, a new epoch, and catching up\n\n");
+  ReplicatedEnsemble e(options);
+  e.say("servers 1, 2 and 3 start one after another, as in Part 1");
+  e.start(1);
+  e.start(2);
+  e.expect(2, 1, Zxid{});
+  e.start(3);
+  e.expect(3, 1, Zxid{});
+
+  e.say("a client of server 1 (a follower) writes 5 keys; 1 forwards them to leader 2");
+  e.write(1, "a", 5);
+  for (ServerId id : {1, 2, 3}) e.expect(id, 1, Zxid::make(1, 5));
+  e.say("all three have committed zxids 0x100000001..0x100000005, in order");
+  e.print_table();
+
+  e.say("server 2 (the leader) stops");
+  e.stop(2);
+  e.expect(3, 2, Zxid::make(1, 5));
+  e.expect(1, 2, Zxid::make(1, 5));
+  e.say("a new leader in a new epoch; the client of server 1 writes 5 more keys");
+  e.write(1, "b", 5);
+  for (ServerId id : {1, 3}) e.expect(id, 2, Zxid::make(2, 5));
+  e.print_table();
+
+  e.say("server 2 restarts with its log and catches up");
+  e.start(2);
+  e.expect(2, 2, Zxid::make(2, 5));
+  e.print_table();
+  fmt::print("  Outcome: one history on all three: epoch 1's five writes, then epoch 2's five.\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -255,5 +399,7 @@ int main(int argc, char** argv) {
       options.verbose ? "" : " (--verbose shows every notification)");
   first_start(options);
   restart(options);
+  fmt::print("\n");
+  replication(options);
   return 0;
 }

@@ -44,13 +44,14 @@ struct ReplicaConfig {
 
 /// A ZAB role began, ended or reached broadcast; txns were committed.
 struct RoleEvent {
-  enum class Kind { leading, following, established, failed, committed };
+  enum class Kind { leading, following, synced, established, failed, committed };
   Kind kind = Kind::failed;
   Instant at;
   ServerId leader = 0;
   Epoch epoch = 0;
   Zxid zxid;          ///< committed: the new commit point
   std::string why;    ///< failed: the reason
+  PacketType sync_mode = PacketType::diff;  ///< synced: how (DIFF, TRUNC or SNAP)
 };
 
 /// One member of a replicated log. Sans-I/O like its parts: the host feeds messages and ticks
@@ -199,6 +200,8 @@ class Replica {
         p.data = std::move(image.state);
       }
       for (OutboundPacket& out : e.messages) transport_.send(out.to, Message{std::move(out.packet)});
+      if (e.sync_mode)
+        report({RoleEvent::Kind::synced, now, leader(), epoch_, {}, {}, *e.sync_mode});
       std::optional<Epoch> established = e.established;
       std::optional<std::string> failed = e.failed;
       e.clear();

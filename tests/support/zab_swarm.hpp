@@ -136,7 +136,7 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
     if (trace) trace(describe(c.now().time_since_epoch()) + " ** " + what);
   };
   c.set_tracer([&](ServerId id, const RoleEvent& e) {
-    static constexpr const char* kinds[] = {"leading", "following", "established", "failed", "committed"};
+    static constexpr const char* kinds[] = {"leading", "following", "synced", "established", "failed", "committed"};
     if (trace)
       trace(describe(e.at.time_since_epoch()) + " [" + std::to_string(id) + "] " +
             kinds[static_cast<int>(e.kind)] + " leader " + std::to_string(e.leader) + " epoch " +

@@ -123,6 +123,7 @@ class FollowerCore {
   void on_sync_mode(const QuorumPacket& p) {
     if (phase_ != Phase::synchronization || sync_mode_seen_) return fail("sync mode out of order");
     sync_mode_seen_ = true;
+    effects_.sync_mode = p.type;
     if (p.type == PacketType::trunc) {
       if (p.zxid < committed_) return fail("TRUNC below what this member committed");
       effects_.storage.push_back({StorageStep::Kind::truncate_after, 0, p.zxid, {}, {}});

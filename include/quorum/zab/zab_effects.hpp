@@ -67,12 +67,14 @@ struct ZabEffects {
   /// Indexes into `messages` of SNAP packets: the driver sets their `data` to the state
   /// machine's snapshot and their zxid to its last applied zxid.
   std::vector<std::size_t> snapshot_requests;
+  std::optional<PacketType> sync_mode;  ///< a follower learned how it syncs: DIFF, TRUNC or SNAP
   std::optional<Epoch> established;  ///< the role reached BROADCAST in this epoch
   std::optional<std::string> failed;
 
   void clear() {
     storage.clear();
     snapshot_requests.clear();
+    sync_mode.reset();
     commit_through.reset();
     messages.clear();
     established.reset();
