@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
   }
   for (ServerId id : ids) members[id]->start();
   auto& leader = *members[3];  // equal histories: the largest id leads
-  if (!leader.wait_until([](const auto& s) { return s.serving && s.state == quorum::PeerState::leading; }, 10s)) {
+  if (!leader.wait_until(
+          [](const auto& s) { return s.serving && s.state == quorum::PeerState::leading; }, 10s)) {
     std::fprintf(stderr, "replication_bench: no leader\n");
     return 1;
   }
@@ -114,7 +115,8 @@ int main(int argc, char** argv) {
     latency_us.reserve(1 << 20);
     std::uint32_t acknowledged = first - 1;  // committed counters seen so far
     const auto begin = Clock::now();
-    const auto end = begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    const auto end =
+        begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     while (Clock::now() < end) {
       const std::size_t in_flight = next - 1 - acknowledged;
       if (in_flight < window) {
@@ -131,11 +133,13 @@ int main(int argc, char** argv) {
       commits.changed.wait_for(lock, 100ms, [&] {
         return commits.point.epoch() == epoch && commits.point.counter() > acknowledged;
       });
-      const std::uint32_t point = commits.point.epoch() == epoch ? commits.point.counter() : acknowledged;
+      const std::uint32_t point =
+          commits.point.epoch() == epoch ? commits.point.counter() : acknowledged;
       lock.unlock();
       const auto now = Clock::now();
       for (std::uint32_t c = acknowledged + 1; c <= point; ++c)
-        latency_us.push_back(std::chrono::duration<double, std::micro>(now - submitted[c - first]).count());
+        latency_us.push_back(
+            std::chrono::duration<double, std::micro>(now - submitted[c - first]).count());
       acknowledged = std::max(acknowledged, point);
     }
     const double elapsed = std::chrono::duration<double>(Clock::now() - begin).count();

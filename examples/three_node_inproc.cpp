@@ -235,7 +235,6 @@ void restart(const Options& options) {
       millis(e.took(2)));
 }
 
-
 // Part 3: the replicated log. Three members run election + ZAB + a key-value state machine.
 class ReplicatedEnsemble {
  public:
@@ -292,7 +291,8 @@ class ReplicatedEnsemble {
   void write(ServerId through, const std::string& prefix, int count) {
     std::vector<quorum::Txn> txns;
     for (int i = 1; i <= count; ++i)
-      txns.push_back(quorum::KvStateMachine::set(prefix + std::to_string(i), "value " + std::to_string(i)));
+      txns.push_back(
+          quorum::KvStateMachine::set(prefix + std::to_string(i), "value " + std::to_string(i)));
     members_.at(through)->submit(std::move(txns));
   }
 
@@ -321,15 +321,21 @@ class ReplicatedEnsemble {
     };
     using Kind = quorum::RoleEvent::Kind;
     switch (e.kind) {
-      case Kind::leading: line("leads; asks the others for their epochs (discovery)"); break;
-      case Kind::following: line(fmt::format("follows {}; sends FOLLOWERINFO", e.leader)); break;
+      case Kind::leading:
+        line("leads; asks the others for their epochs (discovery)");
+        break;
+      case Kind::following:
+        line(fmt::format("follows {}; sends FOLLOWERINFO", e.leader));
+        break;
       case Kind::synced:
         line(fmt::format("synchronizes with {} by {}", e.leader, quorum::to_string(e.sync_mode)));
         break;
       case Kind::established:
         line(fmt::format("is up to date in epoch {} (committed {})", e.epoch, to_string(e.zxid)));
         break;
-      case Kind::failed: line("leaves its role: " + e.why); break;
+      case Kind::failed:
+        line("leaves its role: " + e.why);
+        break;
       case Kind::committed:
         keys_[id] = machine_[id].size();  // on the member's own thread: safe
         break;

@@ -11,9 +11,10 @@
 namespace {
 
 int usage() {
-  std::fputs("usage: quorum_sim [--zab] --seed N [--verbose]\n"
-             "       quorum_sim [--zab] --seeds FIRST LAST\n",
-             stderr);
+  std::fputs(
+      "usage: quorum_sim [--zab] --seed N [--verbose]\n"
+      "       quorum_sim [--zab] --seeds FIRST LAST\n",
+      stderr);
   return 2;
 }
 
@@ -54,13 +55,13 @@ int main(int argc, char** argv) {
     std::vector<std::string> violations;
     if (zab) {
       const auto r = quorum::testing::run_zab_swarm(seed, trace);
-      std::printf("seed %llu: %s; %zu servers; leader %s; %llu zxids committed, %llu epochs, "
-                  "%llu crashes\n",
-                  static_cast<unsigned long long>(seed), r.ok() ? "ok" : "FAILED", r.servers,
-                  r.leader ? std::to_string(*r.leader).c_str() : "none",
-                  static_cast<unsigned long long>(r.committed),
-                  static_cast<unsigned long long>(r.epochs),
-                  static_cast<unsigned long long>(r.crashes));
+      std::printf(
+          "seed %llu: %s; %zu servers; leader %s; %llu zxids committed, %llu epochs, "
+          "%llu crashes\n",
+          static_cast<unsigned long long>(seed), r.ok() ? "ok" : "FAILED", r.servers,
+          r.leader ? std::to_string(*r.leader).c_str() : "none",
+          static_cast<unsigned long long>(r.committed), static_cast<unsigned long long>(r.epochs),
+          static_cast<unsigned long long>(r.crashes));
       violations = r.violations;
     } else {
       const auto r = quorum::testing::run_election_swarm(seed, trace);

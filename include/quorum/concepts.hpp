@@ -54,8 +54,8 @@ concept LogStore = requires(S& store, const S& const_store, std::span<const Txn>
 
 /// A state machine's image as of a zxid.
 struct Snapshot {
-  Zxid last_zxid;      ///< every txn up to and including this one is in `state`
-  std::string state;   ///< the state machine's own encoding
+  Zxid last_zxid;     ///< every txn up to and including this one is in `state`
+  std::string state;  ///< the state machine's own encoding
 };
 
 /// Where snapshots of the state machine are kept.

@@ -38,8 +38,13 @@ class InProcReplica {
     Epoch current_epoch = 0;
   };
 
-  InProcReplica(InProcHub& hub, ReplicaConfig config, MemoryStorage& storage, MachinePolicy& machine)
-      : hub_(hub), transport_(hub, config.self), config_(std::move(config)), storage_(storage), machine_(machine) {
+  InProcReplica(InProcHub& hub, ReplicaConfig config, MemoryStorage& storage,
+                MachinePolicy& machine)
+      : hub_(hub),
+        transport_(hub, config.self),
+        config_(std::move(config)),
+        storage_(storage),
+        machine_(machine) {
     if (auto why = validate(config_.election()); !why.empty())
       throw std::invalid_argument("quorum: bad replica config: " + why);
   }
@@ -48,7 +53,9 @@ class InProcReplica {
   ~InProcReplica() { stop(); }
 
   /// Sees role changes and commits, on the member's thread. Set it before start().
-  void set_role_observer(typename Member::RoleObserver observer) { role_observer_ = std::move(observer); }
+  void set_role_observer(typename Member::RoleObserver observer) {
+    role_observer_ = std::move(observer);
+  }
   /// Sees election events, on the member's thread. Set it before start().
   void set_election_observer(typename Member::ElectionObserver observer) {
     election_observer_ = std::move(observer);
@@ -143,8 +150,13 @@ class InProcReplica {
       if (!writes.empty()) r.submit(std::move(writes), hub_.now());
       r.tick(hub_.now());
       lock.lock();
-      status_ = Status{r.state(),     r.serving(), r.leader(), r.epoch(), r.committed(),
-                       storage_.accepted_epoch(), storage_.current_epoch()};
+      status_ = Status{r.state(),
+                       r.serving(),
+                       r.leader(),
+                       r.epoch(),
+                       r.committed(),
+                       storage_.accepted_epoch(),
+                       storage_.current_epoch()};
       next_deadline_ = r.next_deadline();
       stepped_.notify_all();
     }

@@ -33,12 +33,18 @@ struct ReplicaConfig {
   std::uint32_t zxid_counter_limit = 0xfffffffeu;
 
   ElectionConfig election() const {
-    return ElectionConfig{self, voters, finalize_wait, min_notification_interval,
-                          max_notification_interval, {}};
+    return ElectionConfig{
+        self, voters, finalize_wait, min_notification_interval, max_notification_interval, {}};
   }
   ZabConfig zab() const {
-    return ZabConfig{self,          voters,           tick, init_limit, sync_limit, max_in_flight,
-                     commit_log_count, zxid_counter_limit};
+    return ZabConfig{self,
+                     voters,
+                     tick,
+                     init_limit,
+                     sync_limit,
+                     max_in_flight,
+                     commit_log_count,
+                     zxid_counter_limit};
   }
 };
 
@@ -49,8 +55,8 @@ struct RoleEvent {
   Instant at;
   ServerId leader = 0;
   Epoch epoch = 0;
-  Zxid zxid;          ///< committed: the new commit point
-  std::string why;    ///< failed: the reason
+  Zxid zxid;                                ///< committed: the new commit point
+  std::string why;                          ///< failed: the reason
   PacketType sync_mode = PacketType::diff;  ///< synced: how (DIFF, TRUNC or SNAP)
 };
 
@@ -167,13 +173,17 @@ class Replica {
   }
 
   ZabHistory history(bool with_recent) const {
-    ZabHistory h{storage_.accepted_epoch(), storage_.current_epoch(), storage_.last_logged_zxid(),
-                 machine_.last_applied_zxid(), {}};
+    ZabHistory h{storage_.accepted_epoch(),
+                 storage_.current_epoch(),
+                 storage_.last_logged_zxid(),
+                 machine_.last_applied_zxid(),
+                 {}};
     if (with_recent) {
       // Every txn not known committed, and at least the newest commit_log_count, for DIFF.
       std::vector<Txn> tail;
       if (storage_.read_after(storage_.log_start_zxid(), SIZE_MAX, tail)) tail.clear();
-      std::size_t drop = tail.size() > config_.commit_log_count ? tail.size() - config_.commit_log_count : 0;
+      std::size_t drop =
+          tail.size() > config_.commit_log_count ? tail.size() - config_.commit_log_count : 0;
       while (drop > 0 && tail[drop - 1].zxid > h.last_committed) --drop;
       tail.erase(tail.begin(), tail.begin() + static_cast<std::ptrdiff_t>(drop));
       h.recent = std::move(tail);
@@ -191,7 +201,8 @@ class Replica {
       if (e.commit_through) {
         apply_through(*e.commit_through);
         storage_.set_last_committed_zxid(machine_.last_applied_zxid());
-        report({RoleEvent::Kind::committed, now, leader(), epoch_, machine_.last_applied_zxid(), {}});
+        report(
+            {RoleEvent::Kind::committed, now, leader(), epoch_, machine_.last_applied_zxid(), {}});
       }
       for (std::size_t index : e.snapshot_requests) {
         Snapshot image = machine_.snapshot();
@@ -199,7 +210,8 @@ class Replica {
         p.zxid = image.last_zxid;
         p.data = std::move(image.state);
       }
-      for (OutboundPacket& out : e.messages) transport_.send(out.to, Message{std::move(out.packet)});
+      for (OutboundPacket& out : e.messages)
+        transport_.send(out.to, Message{std::move(out.packet)});
       if (e.sync_mode)
         report({RoleEvent::Kind::synced, now, leader(), epoch_, {}, {}, *e.sync_mode});
       std::optional<Epoch> established = e.established;
@@ -227,9 +239,15 @@ class Replica {
   // Returns whether the log grew.
   bool perform(StorageStep& step) {
     switch (step.kind) {
-      case StorageStep::Kind::set_accepted_epoch: storage_.set_accepted_epoch(step.epoch); return false;
-      case StorageStep::Kind::set_current_epoch: storage_.set_current_epoch(step.epoch); return false;
-      case StorageStep::Kind::append: storage_.append(step.txns); return true;
+      case StorageStep::Kind::set_accepted_epoch:
+        storage_.set_accepted_epoch(step.epoch);
+        return false;
+      case StorageStep::Kind::set_current_epoch:
+        storage_.set_current_epoch(step.epoch);
+        return false;
+      case StorageStep::Kind::append:
+        storage_.append(step.txns);
+        return true;
       case StorageStep::Kind::truncate_after: {
         // A failed TRUNC must never be ignored (ZOOKEEPER-3701): it would split the history.
         const std::error_code ec = storage_.truncate_after(step.zxid);

@@ -19,7 +19,8 @@ namespace {
 
 std::vector<Txn> writes(const std::string& prefix, int count) {
   std::vector<Txn> out;
-  for (int i = 0; i < count; ++i) out.push_back(KvStateMachine::set(prefix + std::to_string(i), "v"));
+  for (int i = 0; i < count; ++i)
+    out.push_back(KvStateMachine::set(prefix + std::to_string(i), "v"));
   return out;
 }
 
@@ -64,7 +65,50 @@ TEST_CASE("the leader fails - a new epoch begins and writes continue - it return
 
   c.start(3);
   REQUIRE(c.run_until(
-      [&] { return all_committed(c, {1, 2, 3}, Zxid::make(2, 5)) && c.replica(3).serving(); }, 30s));
+      [&] {
+        return all_committed(c, {1, 2, 3}, Zxid::make(2, 5)) && c.replica(3).serving();
+      },
+      30s));
   CHECK(c.machine(3).size() == 10);
   CHECK(c.storage(3).current_epoch() == 2);
+}
+
+TEST_CASE("ZOOKEEPER-3642 - an interrupted sync leaves only durable - committed state applied",
+          "[scenario]") {
+  ReplicaCluster c({.servers = 3, .seed = 4});
+  // 3 logged (1,1)..(1,5) but knows only (1,1)..(1,3) committed; 1 and 2 hold (1,1)..(1,3).
+  for (ServerId id : {1, 2, 3}) {
+    auto& s = c.storage(id);
+    s.set_durability(quorum::MemoryStorage::Durability::immediate);
+    s.set_accepted_epoch(1);
+    s.set_current_epoch(1);
+    std::vector<Txn> log;
+    for (std::uint32_t i = 1; i <= (id == 3 ? 5u : 3u); ++i) {
+      Txn t = KvStateMachine::set("k" + std::to_string(i), "v");
+      t.zxid = Zxid::make(1, i);
+      log.push_back(t);
+    }
+    s.append(log);
+    s.set_last_committed_zxid(Zxid::make(1, 3));
+    s.set_durability(quorum::MemoryStorage::Durability::manual);
+  }
+  for (ServerId id : {1, 2, 3}) c.start(id);
+  // 3 leads and sends 1 its history; it dies before a quorum acks NEWLEADER.
+  REQUIRE(c.run_until([&] { return c.storage(1).last_logged_zxid() == Zxid::make(1, 5); }, 10s));
+  REQUIRE_FALSE(c.replica(1).serving());
+  c.crash(3);
+  // Until a leadership is established, nothing beyond (1,3) is applied anywhere.
+  CHECK(c.machine(1).last_applied_zxid() == Zxid::make(1, 3));
+  CHECK(c.machine(2).last_applied_zxid() == Zxid::make(1, 3));
+  // 1 and 2 go on; whatever they elect, every member applies one history.
+  REQUIRE(c.run_until([&] { return c.serving_leader().has_value(); }, 30s));
+  const auto leader = *c.serving_leader();
+  const Zxid end = c.replica(leader).committed();
+  CHECK(end >= Zxid::make(1, 3));
+  REQUIRE(c.run_until(
+      [&] {
+        return c.machine(1).last_applied_zxid() == end && c.machine(2).last_applied_zxid() == end;
+      },
+      10s));
+  CHECK(c.machine(1).size() == c.machine(2).size());
 }

@@ -59,7 +59,8 @@ class HistoryChecker {
       const auto& a = r.applied()[seen];
       const std::string who = "member " + std::to_string(id) + " at " + to_string(a.zxid) + ": ";
       if (!follows(previous, a.zxid) && previous != Zxid{})
-        violations_.push_back(who + "applied after " + to_string(previous) + " (a gap or a step back)");
+        violations_.push_back(who + "applied after " + to_string(previous) +
+                              " (a gap or a step back)");
       // No committed zxid may lie strictly between what it applied before and this one.
       auto between = committed_.upper_bound(previous);
       if (between != committed_.end() && between->first < a.zxid)
@@ -78,7 +79,9 @@ class HistoryChecker {
                             std::to_string(it->second) + " and " + std::to_string(id));
   }
 
-  Zxid highest_committed() const { return committed_.empty() ? Zxid{} : committed_.rbegin()->first; }
+  Zxid highest_committed() const {
+    return committed_.empty() ? Zxid{} : committed_.rbegin()->first;
+  }
   std::size_t committed_count() const { return committed_.size(); }
   std::size_t epochs() const { return leaders_.size(); }
 
@@ -96,7 +99,9 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
   using namespace std::chrono_literals;
   using std::chrono::milliseconds;
   Prng draw = Prng(seed).fork("zab-swarm");
-  const auto ms = [&](std::int64_t lo, std::int64_t hi) { return Duration(milliseconds(draw.between(lo, hi))); };
+  const auto ms = [&](std::int64_t lo, std::int64_t hi) {
+    return Duration(milliseconds(draw.between(lo, hi)));
+  };
 
   sim::ReplicaClusterOptions options;
   options.seed = seed;
@@ -122,11 +127,12 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
   ZabSwarmResult result;
   result.seed = seed;
   result.servers = options.servers;
-  result.parameters = std::to_string(options.servers) + " servers, delay " + describe(options.faults.delay_min) +
-                      ".." + describe(options.faults.delay_max) + ", drop " + std::to_string(options.faults.drop) +
-                      ", disk " + describe(options.disk_latency_min) + ".." + describe(options.disk_latency_max) +
-                      ", tick " + describe(options.tick) + ", window " + std::to_string(options.max_in_flight) +
-                      ", commit log " + std::to_string(options.commit_log_count);
+  result.parameters =
+      std::to_string(options.servers) + " servers, delay " + describe(options.faults.delay_min) +
+      ".." + describe(options.faults.delay_max) + ", drop " + std::to_string(options.faults.drop) +
+      ", disk " + describe(options.disk_latency_min) + ".." + describe(options.disk_latency_max) +
+      ", tick " + describe(options.tick) + ", window " + std::to_string(options.max_in_flight) +
+      ", commit log " + std::to_string(options.commit_log_count);
 
   using Member = sim::ReplicaCluster::Member;
   sim::ReplicaCluster c(options);
@@ -136,7 +142,8 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
     if (trace) trace(describe(c.now().time_since_epoch()) + " ** " + what);
   };
   c.set_tracer([&](ServerId id, const RoleEvent& e) {
-    static constexpr const char* kinds[] = {"leading", "following", "synced", "established", "failed", "committed"};
+    static constexpr const char* kinds[] = {"leading",     "following", "synced",
+                                            "established", "failed",    "committed"};
     if (trace)
       trace(describe(e.at.time_since_epoch()) + " [" + std::to_string(id) + "] " +
             kinds[static_cast<int>(e.kind)] + " leader " + std::to_string(e.leader) + " epoch " +
@@ -147,14 +154,16 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
   if (trace)
     c.set_election_tracer([&](ServerId id, const ElectionEvent& e) {
       if (std::holds_alternative<NotificationSent>(e)) return;
-      trace(describe(event_time(e).time_since_epoch()) + " [" + std::to_string(id) + "] " + describe(e));
+      trace(describe(event_time(e).time_since_epoch()) + " [" + std::to_string(id) + "] " +
+            describe(e));
     });
   note("zab swarm: " + result.parameters);
 
   const auto disk_state = [&](ServerId m) {
     auto& st = c.storage(m);
-    return "  member " + std::to_string(m) + " keeps log through " + to_string(st.last_logged_zxid()) +
-           ", acceptedEpoch " + std::to_string(st.accepted_epoch()) + ", currentEpoch " +
+    return "  member " + std::to_string(m) + " keeps log through " +
+           to_string(st.last_logged_zxid()) + ", acceptedEpoch " +
+           std::to_string(st.accepted_epoch()) + ", currentEpoch " +
            std::to_string(st.current_epoch());
   };
   std::uint64_t writes = 0;
@@ -162,7 +171,8 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
     std::vector<Txn> txns;
     for (int i = 0; i < count; ++i) {
       ++writes;
-      txns.push_back(KvStateMachine::set("k" + std::to_string(draw.below(50)), "w" + std::to_string(writes)));
+      txns.push_back(
+          KvStateMachine::set("k" + std::to_string(draw.below(50)), "w" + std::to_string(writes)));
     }
     c.submit(at, std::move(txns));
   };
@@ -265,8 +275,9 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
   if (!result.leader) {
     for (ServerId id = 1; id <= n; ++id)
       if (c.is_up(id))
-        note("member " + std::to_string(id) + " is " + std::string(to_string(c.replica(id).state())) +
-             ", votes " + describe(c.replica(id).election().vote()) +
+        note("member " + std::to_string(id) + " is " +
+             std::string(to_string(c.replica(id).state())) + ", votes " +
+             describe(c.replica(id).election().vote()) +
              (c.replica(id).serving() ? ", serving" : ", not serving"));
     result.violations.push_back("(e) no leader serving within 2 minutes of healing");
   } else if (!committed) {

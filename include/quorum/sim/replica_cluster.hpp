@@ -123,7 +123,8 @@ class ReplicaCluster {
       if (tracer_) tracer_(id, e);
     });
     if (election_tracer_)
-      n.replica->set_election_observer([this, id](const ElectionEvent& e) { election_tracer_(id, e); });
+      n.replica->set_election_observer(
+          [this, id](const ElectionEvent& e) { election_tracer_(id, e); });
     n.fsync.reset();
     n.replica->start(now());
     after_step(n);
@@ -185,7 +186,9 @@ class ReplicaCluster {
 
   // ---- running ---------------------------------------------------------------------------
 
-  void run_for(Duration span) { run_until([] { return false; }, span); }
+  void run_for(Duration span) {
+    run_until([] { return false; }, span);
+  }
 
   template <class Predicate>
   bool run_until(Predicate done, Duration limit) {
@@ -225,7 +228,8 @@ class ReplicaCluster {
     if (n.storage.last_logged_zxid() > n.storage.durable_zxid()) {
       const Duration latency =
           options_.disk_latency_min +
-          Duration(disk_prng_.between(0, (options_.disk_latency_max - options_.disk_latency_min).count()));
+          Duration(disk_prng_.between(
+              0, (options_.disk_latency_max - options_.disk_latency_min).count()));
       n.fsync = std::pair{now() + latency, n.storage.last_logged_zxid()};
     }
   }

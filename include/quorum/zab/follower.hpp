@@ -39,20 +39,28 @@ class FollowerCore {
   void on_packet(ServerId from, const QuorumPacket& p, Instant now) {
     if (failed()) return;
     if (from != leader_) return;  // only our leader speaks to us on this channel
-    deadline_ = now + config_.tick * (phase_ == Phase::broadcast || newleader_seen_
-                                          ? config_.sync_limit
-                                          : config_.init_limit);
+    deadline_ =
+        now + config_.tick * (phase_ == Phase::broadcast || newleader_seen_ ? config_.sync_limit
+                                                                            : config_.init_limit);
     switch (p.type) {
-      case PacketType::leaderinfo: return on_leaderinfo(p);
+      case PacketType::leaderinfo:
+        return on_leaderinfo(p);
       case PacketType::diff:
       case PacketType::trunc:
-      case PacketType::snap: return on_sync_mode(p);
-      case PacketType::proposal: return on_proposal(p);
-      case PacketType::commit: return on_commit(p);
-      case PacketType::newleader: return on_newleader(p);
-      case PacketType::uptodate: return on_uptodate();
-      case PacketType::ping: return send(PacketType::ping, p.zxid);
-      default: return fail(std::string("unexpected ") + std::string(to_string(p.type)));
+      case PacketType::snap:
+        return on_sync_mode(p);
+      case PacketType::proposal:
+        return on_proposal(p);
+      case PacketType::commit:
+        return on_commit(p);
+      case PacketType::newleader:
+        return on_newleader(p);
+      case PacketType::uptodate:
+        return on_uptodate();
+      case PacketType::ping:
+        return send(PacketType::ping, p.zxid);
+      default:
+        return fail(std::string("unexpected ") + std::string(to_string(p.type)));
     }
   }
 
@@ -66,7 +74,8 @@ class FollowerCore {
 
   void on_tick(Instant now) {
     if (failed()) return;
-    if (now >= deadline_) return fail("no packet from leader " + std::to_string(leader_) + " in time");
+    if (now >= deadline_)
+      return fail("no packet from leader " + std::to_string(leader_) + " in time");
     if (phase_ != Phase::broadcast && now >= sync_deadline_)
       return fail("not synchronized with leader " + std::to_string(leader_) + " within initLimit");
     // The leader may not have been leading yet when FOLLOWERINFO arrived: try again, as
@@ -101,7 +110,8 @@ class FollowerCore {
  private:
   void on_leaderinfo(const QuorumPacket& p) {
     // The answer to a retried FOLLOWERINFO: already handled.
-    if (phase_ == Phase::synchronization && !sync_mode_seen_ && p.zxid.epoch() == new_epoch_) return;
+    if (phase_ == Phase::synchronization && !sync_mode_seen_ && p.zxid.epoch() == new_epoch_)
+      return;
     if (phase_ != Phase::discovery || new_epoch_ != 0) return fail("LEADERINFO out of order");
     const Epoch proposed = p.zxid.epoch();
     if (proposed < accepted_epoch_)
@@ -132,7 +142,8 @@ class FollowerCore {
     } else if (p.type == PacketType::snap) {
       // The image is at a committed point, so no later leader can ask to truncate into it.
       Snapshot image{p.zxid, p.data};
-      effects_.storage.push_back({StorageStep::Kind::install_snapshot, 0, p.zxid, {}, std::move(image)});
+      effects_.storage.push_back(
+          {StorageStep::Kind::install_snapshot, 0, p.zxid, {}, std::move(image)});
       last_logged_ = durable_ = committed_ = p.zxid;
     }
     // DIFF: our log is a prefix of the leader's; what follows comes as PROPOSAL/COMMIT. The
@@ -146,7 +157,8 @@ class FollowerCore {
     for (const Txn& txn : p.txns) {
       if (txn.zxid <= last_logged_) continue;  // a duplicate we already hold
       // A hole would lose data (ZOOKEEPER-4925): treat it as a broken connection.
-      if (!follows(last_logged_, txn.zxid)) return fail("gap in the proposal stream at " + to_string(txn.zxid));
+      if (!follows(last_logged_, txn.zxid))
+        return fail("gap in the proposal stream at " + to_string(txn.zxid));
       last_logged_ = txn.zxid;
       fresh.push_back(txn);
     }

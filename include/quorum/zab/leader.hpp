@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,11 +61,16 @@ class LeaderCore {
     Learner& l = it->second;
     l.deadline = now + config_.tick * config_.sync_limit;
     switch (p.type) {
-      case PacketType::ackepoch: return on_ackepoch(from, l, p);
-      case PacketType::ack: return on_ack(from, l, p);
-      case PacketType::request: return propose(p.txns, now);
-      case PacketType::ping: return;
-      default: return drop(from, "unexpected " + std::string(to_string(p.type)));
+      case PacketType::ackepoch:
+        return on_ackepoch(from, l, p);
+      case PacketType::ack:
+        return on_ack(from, l, p);
+      case PacketType::request:
+        return propose(p.txns, now);
+      case PacketType::ping:
+        return;
+      default:
+        return drop(from, "unexpected " + std::string(to_string(p.type)));
     }
   }
 
@@ -95,7 +101,8 @@ class LeaderCore {
     next_ping_ = now + config_.tick / 2;
     // Half a tick: ping every learner. Each tick: is a quorum still in touch?
     for (auto& [sid, l] : learners_)
-      effects_.messages.push_back({sid, QuorumPacket{PacketType::ping, last_proposed(), 0, {}, {}}});
+      effects_.messages.push_back(
+          {sid, QuorumPacket{PacketType::ping, last_proposed(), 0, {}, {}}});
     drop_stuck_learners(now);
     std::vector<ServerId> synced{config_.self};
     for (auto& [sid, l] : learners_)
@@ -113,7 +120,7 @@ class LeaderCore {
   Epoch epoch() const noexcept { return new_epoch_; }
   Zxid committed() const noexcept { return committed_; }
   Zxid last_proposed() const noexcept {
-    return outstanding_.empty() ? committed_ : outstanding_.back().txn.zxid;
+    return outstanding_.empty() ? committed_ : outstanding_.back().zxid;
   }
   std::size_t outstanding() const noexcept { return outstanding_.size(); }
   Instant next_deadline() const noexcept { return next_ping_; }
@@ -123,15 +130,13 @@ class LeaderCore {
     Epoch accepted_epoch = 0;
     bool acked_epoch = false;  // sent ACKEPOCH
     Zxid peer_last;
-    bool forwarding = false;        // receives live PROPOSAL/COMMIT
+    bool forwarding = false;  // receives live PROPOSAL/COMMIT
     bool newleader_acked = false;
     bool uptodate_sent = false;
-    Zxid acked;                     // cumulative: everything up to here is durable there
+    Zxid acked;  // cumulative: everything up to here is durable there
     Instant deadline{};
-  };
-  struct Proposal {
-    Txn txn;
-    Instant proposed_at{};
+    Zxid last_sent;                        // the newest proposal sent to it
+    std::optional<Instant> waiting_since;  // since when it owes an ACK without progress
   };
 
   void on_followerinfo(ServerId from, const QuorumPacket& p, Instant now) {
@@ -207,23 +212,28 @@ class LeaderCore {
     const SyncPlan plan = plan_sync(l.peer_last, last_processed_, committed_log_, applied_);
     QuorumPacket mode{plan.mode, plan.mode_zxid, 0, {}, {}};
     effects_.messages.push_back({to, std::move(mode)});
-    if (plan.mode == PacketType::snap) effects_.snapshot_requests.push_back(effects_.messages.size() - 1);
+    if (plan.mode == PacketType::snap)
+      effects_.snapshot_requests.push_back(effects_.messages.size() - 1);
     std::vector<Txn> txns;
     for (const Txn& txn : committed_log_)
       if (txn.zxid > plan.send_after) txns.push_back(txn);
     if (!txns.empty()) {
       const Zxid last = txns.back().zxid;
-      effects_.messages.push_back({to, QuorumPacket{PacketType::proposal, last, 0, std::move(txns), {}}});
+      effects_.messages.push_back(
+          {to, QuorumPacket{PacketType::proposal, last, 0, std::move(txns), {}}});
       effects_.messages.push_back({to, QuorumPacket{PacketType::commit, last, 0, {}, {}}});
     }
     if (!outstanding_.empty()) {
       std::vector<Txn> pending;
-      for (const Proposal& p : outstanding_) pending.push_back(p.txn);
+      for (const Txn& txn : outstanding_) pending.push_back(txn);
       const Zxid last = pending.back().zxid;
-      effects_.messages.push_back({to, QuorumPacket{PacketType::proposal, last, 0, std::move(pending), {}}});
+      effects_.messages.push_back(
+          {to, QuorumPacket{PacketType::proposal, last, 0, std::move(pending), {}}});
+      sent_proposal(l, last);
     }
     l.forwarding = true;
-    effects_.messages.push_back({to, QuorumPacket{PacketType::newleader, Zxid::make(new_epoch_, 0), 0, {}, {}}});
+    effects_.messages.push_back(
+        {to, QuorumPacket{PacketType::newleader, Zxid::make(new_epoch_, 0), 0, {}, {}}});
   }
 
   void on_ack(ServerId from, Learner& l, const QuorumPacket& p) {
@@ -240,7 +250,13 @@ class LeaderCore {
     }
     if (p.zxid.epoch() != new_epoch_ || p.zxid.counter() == 0) return;  // not ours to count
     if (!l.newleader_acked) return drop(from, "proposal ACK before the NEWLEADER ACK");
-    l.acked = std::max(l.acked, p.zxid);
+    if (p.zxid > l.acked) {
+      l.acked = p.zxid;
+      if (l.acked >= l.last_sent)
+        l.waiting_since.reset();
+      else
+        l.waiting_since = now_;
+    }
     try_commit();
   }
 
@@ -279,13 +295,16 @@ class LeaderCore {
       Txn txn = std::move(waiting_.front());
       waiting_.pop_front();
       txn.zxid = Zxid::make(new_epoch_, next.counter() + 1);
-      outstanding_.push_back({txn, now_});
+      outstanding_.push_back(txn);
       batch.push_back(std::move(txn));
     }
     if (batch.empty()) return;
     const Zxid last = batch.back().zxid;
     for (auto& [sid, l] : learners_)
-      if (l.forwarding) effects_.messages.push_back({sid, QuorumPacket{PacketType::proposal, last, 0, batch, {}}});
+      if (l.forwarding) {
+        effects_.messages.push_back({sid, QuorumPacket{PacketType::proposal, last, 0, batch, {}}});
+        sent_proposal(l, last);
+      }
     effects_.storage.push_back({StorageStep::Kind::append, 0, {}, std::move(batch), {}});
   }
 
@@ -301,30 +320,33 @@ class LeaderCore {
     const Zxid point = std::min(acks[verifier_.quorum_size() - 1], last_proposed());
     if (point <= committed_) return;
     committed_ = point;
-    while (!outstanding_.empty() && outstanding_.front().txn.zxid <= point) {
-      committed_log_.push_back(std::move(outstanding_.front().txn));
+    while (!outstanding_.empty() && outstanding_.front().zxid <= point) {
+      committed_log_.push_back(std::move(outstanding_.front()));
       outstanding_.pop_front();
     }
     trim_committed_log();
     last_processed_ = applied_ = committed_;
     effects_.commit_through = committed_;
     for (auto& [sid, l] : learners_)
-      if (l.forwarding) effects_.messages.push_back({sid, QuorumPacket{PacketType::commit, committed_, 0, {}, {}}});
+      if (l.forwarding)
+        effects_.messages.push_back({sid, QuorumPacket{PacketType::commit, committed_, 0, {}, {}}});
     send_waiting();
   }
 
-  // A learner that leaves a proposal unacknowledged for syncLimit is dropped (ZooKeeper's
-  // per-learner check), so one stalled disk cannot hold every write hostage.
+  void sent_proposal(Learner& l, Zxid last) {
+    l.last_sent = last;
+    if (!l.waiting_since) l.waiting_since = now_;
+  }
+
+  // A learner that owes an ACK and makes no progress for syncLimit is dropped (ZooKeeper's
+  // per-learner check), so one stalled disk cannot hold every write hostage and is not
+  // counted as synced by pings alone.
   void drop_stuck_learners(Instant now) {
     std::vector<ServerId> stuck;
-    for (auto& [sid, l] : learners_) {
-      if (!l.newleader_acked) continue;
-      for (const Proposal& p : outstanding_) {
-        if (p.txn.zxid <= l.acked) continue;
-        if (now - p.proposed_at > config_.tick * config_.sync_limit) stuck.push_back(sid);
-        break;
-      }
-    }
+    for (auto& [sid, l] : learners_)
+      if (l.newleader_acked && l.waiting_since &&
+          now - *l.waiting_since > config_.tick * config_.sync_limit)
+        stuck.push_back(sid);
     for (ServerId sid : stuck) drop(sid, "proposal unacknowledged for syncLimit");
   }
 
@@ -362,7 +384,7 @@ class LeaderCore {
   Zxid durable_;
   Zxid applied_;  // where the state machine is: a SNAP image is taken here
   std::deque<Txn> committed_log_;
-  std::deque<Proposal> outstanding_;
+  std::deque<Txn> outstanding_;  // proposed in this epoch, not yet committed
   std::deque<Txn> waiting_;
   std::map<ServerId, Learner> learners_;
 

@@ -37,25 +37,44 @@ enum class PacketType : std::int32_t {
 /// "PROPOSAL", "ACKEPOCH", … as ZooKeeper logs them.
 constexpr std::string_view to_string(PacketType type) noexcept {
   switch (type) {
-    case PacketType::request: return "REQUEST";
-    case PacketType::proposal: return "PROPOSAL";
-    case PacketType::ack: return "ACK";
-    case PacketType::commit: return "COMMIT";
-    case PacketType::ping: return "PING";
-    case PacketType::revalidate: return "REVALIDATE";
-    case PacketType::sync: return "SYNC";
-    case PacketType::inform: return "INFORM";
-    case PacketType::commit_and_activate: return "COMMITANDACTIVATE";
-    case PacketType::newleader: return "NEWLEADER";
-    case PacketType::followerinfo: return "FOLLOWERINFO";
-    case PacketType::uptodate: return "UPTODATE";
-    case PacketType::diff: return "DIFF";
-    case PacketType::trunc: return "TRUNC";
-    case PacketType::snap: return "SNAP";
-    case PacketType::observerinfo: return "OBSERVERINFO";
-    case PacketType::leaderinfo: return "LEADERINFO";
-    case PacketType::ackepoch: return "ACKEPOCH";
-    case PacketType::inform_and_activate: return "INFORMANDACTIVATE";
+    case PacketType::request:
+      return "REQUEST";
+    case PacketType::proposal:
+      return "PROPOSAL";
+    case PacketType::ack:
+      return "ACK";
+    case PacketType::commit:
+      return "COMMIT";
+    case PacketType::ping:
+      return "PING";
+    case PacketType::revalidate:
+      return "REVALIDATE";
+    case PacketType::sync:
+      return "SYNC";
+    case PacketType::inform:
+      return "INFORM";
+    case PacketType::commit_and_activate:
+      return "COMMITANDACTIVATE";
+    case PacketType::newleader:
+      return "NEWLEADER";
+    case PacketType::followerinfo:
+      return "FOLLOWERINFO";
+    case PacketType::uptodate:
+      return "UPTODATE";
+    case PacketType::diff:
+      return "DIFF";
+    case PacketType::trunc:
+      return "TRUNC";
+    case PacketType::snap:
+      return "SNAP";
+    case PacketType::observerinfo:
+      return "OBSERVERINFO";
+    case PacketType::leaderinfo:
+      return "LEADERINFO";
+    case PacketType::ackepoch:
+      return "ACKEPOCH";
+    case PacketType::inform_and_activate:
+      return "INFORMANDACTIVATE";
   }
   return "UNKNOWN";
 }

@@ -12,8 +12,8 @@ namespace quorum {
 /// and from which zxid on the committed txns follow it as PROPOSAL + COMMIT.
 struct SyncPlan {
   PacketType mode = PacketType::snap;
-  Zxid mode_zxid;        ///< DIFF: the leader's last committed; TRUNC: truncate-to; SNAP: image zxid
-  Zxid send_after;       ///< the leader's txns with a larger zxid follow as PROPOSAL + COMMIT
+  Zxid mode_zxid;   ///< DIFF: the leader's last committed; TRUNC: truncate-to; SNAP: image zxid
+  Zxid send_after;  ///< the leader's txns with a larger zxid follow as PROPOSAL + COMMIT
 };
 
 /// ZooKeeper's LearnerHandler.syncFollower decision over the leader's in-memory committed log

@@ -68,7 +68,7 @@ struct ZabEffects {
   /// machine's snapshot and their zxid to its last applied zxid.
   std::vector<std::size_t> snapshot_requests;
   std::optional<PacketType> sync_mode;  ///< a follower learned how it syncs: DIFF, TRUNC or SNAP
-  std::optional<Epoch> established;  ///< the role reached BROADCAST in this epoch
+  std::optional<Epoch> established;     ///< the role reached BROADCAST in this epoch
   std::optional<std::string> failed;
 
   void clear() {

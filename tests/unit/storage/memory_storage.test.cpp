@@ -20,7 +20,7 @@ TEST_CASE("zxids follow each other without gaps inside an epoch", "[unit]") {
   CHECK(quorum::follows(Zxid::make(1, 7), Zxid::make(1, 8)));
   CHECK_FALSE(quorum::follows(Zxid::make(1, 7), Zxid::make(1, 9)));  // a hole
   CHECK_FALSE(quorum::follows(Zxid::make(1, 7), Zxid::make(1, 7)));
-  CHECK(quorum::follows(Zxid::make(1, 7), Zxid::make(2, 1)));  // a new epoch starts at 1
+  CHECK(quorum::follows(Zxid::make(1, 7), Zxid::make(2, 1)));        // a new epoch starts at 1
   CHECK_FALSE(quorum::follows(Zxid::make(1, 7), Zxid::make(2, 2)));  // its first txn is missing
   CHECK_FALSE(quorum::follows(Zxid{}, Zxid::make(1, 3)));
   CHECK_FALSE(quorum::follows(Zxid::make(2, 1), Zxid::make(1, 9)));

@@ -74,7 +74,8 @@ TEST_CASE("discovery: FOLLOWERINFO carries acceptedEpoch - a newer epoch is acce
   CHECK(out[0].epoch == 1);                // currentEpoch
 }
 
-TEST_CASE("discovery: an epoch already accepted is acked with -1 - a lower one is refused", "[unit]") {
+TEST_CASE("discovery: an epoch already accepted is acked with -1 - a lower one is refused",
+          "[unit]") {
   Follower same({2, 1, Zxid::make(1, 5), Zxid::make(1, 5), {}});
   same.sent();
   same.receive(packet(PacketType::leaderinfo, Zxid::make(2, 0)));
@@ -147,7 +148,8 @@ TEST_CASE("ZOOKEEPER-4925 - a gap in the proposal stream ends the session", "[un
   Follower epoch_start;
   epoch_start.receive(packet(PacketType::leaderinfo, Zxid::make(2, 0)));
   epoch_start.receive(packet(PacketType::diff, Zxid::make(1, 5)));
-  epoch_start.receive(packet(PacketType::proposal, Zxid::make(2, 2), {Txn{Zxid::make(2, 2), 1, "x"}}));
+  epoch_start.receive(
+      packet(PacketType::proposal, Zxid::make(2, 2), {Txn{Zxid::make(2, 2), 1, "x"}}));
   CHECK(epoch_start.core.failed());  // (2,1) is missing
 }
 

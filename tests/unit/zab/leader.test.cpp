@@ -28,7 +28,8 @@ std::vector<Txn> txns(quorum::Epoch epoch, std::uint32_t first, std::uint32_t la
 }
 
 struct Leader {
-  explicit Leader(quorum::ZabHistory history = {1, 1, Zxid::make(1, 5), Zxid::make(1, 5), txns(1, 1, 5)},
+  explicit Leader(quorum::ZabHistory history = {1, 1, Zxid::make(1, 5), Zxid::make(1, 5),
+                                                txns(1, 1, 5)},
                   std::vector<ServerId> voters = {1, 2, 3})
       : core(quorum::ZabConfig{.self = 1, .voters = std::move(voters), .tick = 100ms}, history,
              Instant{}) {}
@@ -234,4 +235,45 @@ TEST_CASE("a quorum that never joins ends the leadership after initLimit", "[uni
   CHECK_FALSE(l.core.failed());
   l.core.on_tick(Instant(1050ms));
   CHECK(l.core.failed());
+}
+
+TEST_CASE("dirty snapshots - a SNAP image is taken at a committed point - the rest follows it",
+          "[unit]") {
+  // The leader logged (1,1)..(1,5) but only knows (1,1)..(1,3) committed: its state machine
+  // holds (1,3), so the image must be taken there and (1,4),(1,5) follow as proposals.
+  auto recent = txns(1, 1, 5);
+  Leader l({1, 1, Zxid::make(1, 5), Zxid::make(1, 3), recent});
+  l.join(2, 1, 1, Zxid{});  // empty, and older than the window reaches? No: the window starts at 1
+  auto out = l.sent_to(2);
+  // (0,0) is below the window's first zxid (1,1): SNAP at the committed point.
+  REQUIRE(out.size() >= 4);
+  CHECK(out[1].type == PacketType::snap);
+  CHECK(out[1].zxid == Zxid::make(1, 3));
+  REQUIRE(l.core.effects().snapshot_requests.size() == 1);
+  CHECK(out[2].type == PacketType::proposal);
+  REQUIRE(out[2].txns.size() == 2);
+  CHECK(out[2].txns.front().zxid == Zxid::make(1, 4));
+}
+
+TEST_CASE("a learner that leaves a proposal unacknowledged for syncLimit is dropped", "[unit]") {
+  Leader l({1, 1, Zxid::make(1, 5), Zxid::make(1, 5), txns(1, 1, 5)}, {1, 2, 3, 4, 5});
+  for (ServerId sid : {2, 3, 4}) l.from(sid, packet(PacketType::followerinfo, Zxid::make(1, 0)));
+  for (ServerId sid : {2, 3, 4}) l.from(sid, packet(PacketType::ackepoch, Zxid::make(1, 5), 1));
+  for (ServerId sid : {2, 3, 4}) l.from(sid, packet(PacketType::ack, Zxid::make(2, 0)));
+  REQUIRE(l.core.phase() == LeaderCore::Phase::broadcast);
+  l.core.propose(txns(0, 1, 1), Instant{});
+  l.core.on_log_durable(Zxid::make(2, 1));
+  // 2 and 3 keep acking and pinging; 4 pings but never acks (a stalled disk).
+  for (auto t = 50ms; t <= 600ms; t += 50ms) {
+    l.now = Instant(t);
+    for (ServerId sid : {2, 3}) l.from(sid, packet(PacketType::ack, Zxid::make(2, 1)));
+    l.from(4, packet(PacketType::ping, Zxid::make(2, 1)));
+    l.core.effects().clear();
+    l.core.on_tick(l.now);
+  }
+  CHECK_FALSE(l.core.failed());
+  l.core.effects().clear();
+  l.core.propose(txns(0, 2, 2), l.now);
+  CHECK(l.sent_to(4).empty());  // no longer a learner of this leader
+  CHECK(l.sent_to(2).size() == 1);
 }
