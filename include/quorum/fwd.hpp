@@ -11,6 +11,15 @@ class ElectionCore;
 template <class TransportPolicy, class StoragePolicy>
 class Election;
 class MemoryStorage;
+class LeaderCore;
+class FollowerCore;
+class KvStateMachine;
+struct Txn;
+struct QuorumPacket;
+template <class TransportPolicy, class StoragePolicy, class MachinePolicy>
+class Replica;
+template <class MachinePolicy>
+class InProcReplica;
 class SimTransport;
 class InProcHub;
 class InProcTransport;
@@ -19,5 +28,6 @@ class Prng;
 namespace sim {
 class Network;
 class ElectionCluster;
+class ReplicaCluster;
 }  // namespace sim
 }  // namespace quorum

@@ -1,5 +1,5 @@
-// The common headers in one: the protocol core, memory storage and the in-process and
-// simulated transports. Never Asio.
+// The common headers in one: election, ZAB and the replica that composes them, memory
+// storage, and the in-process and simulated transports. Never Asio.
 #pragma once
 
 #include "quorum/concepts.hpp"
@@ -9,8 +9,10 @@
 #include "quorum/election/election_core.hpp"
 #include "quorum/error.hpp"
 #include "quorum/inproc_member.hpp"
+#include "quorum/inproc_replica.hpp"
 #include "quorum/message.hpp"
 #include "quorum/random.hpp"
+#include "quorum/replica.hpp"
 #include "quorum/storage/memory.hpp"
 #include "quorum/transport/inproc.hpp"
 #include "quorum/transport/sim.hpp"
