@@ -2,6 +2,7 @@
 // state machine with the committed txns in zxid order.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -31,6 +32,7 @@ struct ReplicaConfig {
   std::size_t max_in_flight = 10'000;
   std::size_t commit_log_count = 500;
   std::uint32_t zxid_counter_limit = 0xfffffffeu;
+  double snapshot_size_factor = 0.33;
 
   ElectionConfig election() const {
     return ElectionConfig{
@@ -44,7 +46,8 @@ struct ReplicaConfig {
                      sync_limit,
                      max_in_flight,
                      commit_log_count,
-                     zxid_counter_limit};
+                     zxid_counter_limit,
+                     snapshot_size_factor};
   }
 };
 
@@ -173,11 +176,9 @@ class Replica {
   }
 
   ZabHistory history(bool with_recent) const {
-    ZabHistory h{storage_.accepted_epoch(),
-                 storage_.current_epoch(),
-                 storage_.last_logged_zxid(),
-                 machine_.last_applied_zxid(),
-                 {}};
+    ZabHistory h{storage_.accepted_epoch(),   storage_.current_epoch(),
+                 storage_.last_logged_zxid(), machine_.last_applied_zxid(),
+                 storage_.log_start_zxid(),   {}};
     if (with_recent) {
       // Every txn not known committed, and at least the newest commit_log_count, for DIFF.
       std::vector<Txn> tail;
@@ -204,6 +205,7 @@ class Replica {
         report(
             {RoleEvent::Kind::committed, now, leader(), epoch_, machine_.last_applied_zxid(), {}});
       }
+      serve_disk_syncs(e);
       for (std::size_t index : e.snapshot_requests) {
         Snapshot image = machine_.snapshot();
         QuorumPacket& p = e.messages[index].packet;
@@ -234,6 +236,61 @@ class Replica {
   void flush(Instant now) {
     if (auto* f = std::get_if<FollowerCore>(&role_)) return flush_role(*f, now);
     if (auto* l = std::get_if<LeaderCore>(&role_)) return flush_role(*l, now);
+  }
+
+  // DIFFs that start on disk: the txns between the learner and the in-memory window, read from
+  // the log. Continuity is checked at both seams (ZOOKEEPER-2418) and the bytes against the
+  // snapshot-size budget; if either fails, the DIFF becomes a SNAP.
+  void serve_disk_syncs(ZabEffects& e) {
+    std::sort(e.disk_syncs.begin(), e.disk_syncs.end(),
+              [](const auto& a, const auto& b) { return a.index > b.index; });
+    for (const ZabEffects::DiskSync& d : e.disk_syncs) {
+      std::vector<Txn> txns;
+      QuorumPacket& mode = e.messages[d.index].packet;
+      if (!disk_diff(d.after, d.before, txns)) {
+        mode.type = PacketType::snap;
+        e.snapshot_requests.push_back(d.index);
+        continue;
+      }
+      if (txns.empty()) continue;
+      const Zxid last = txns.back().zxid;
+      const ServerId to = e.messages[d.index].to;
+      e.messages.insert(
+          e.messages.begin() + static_cast<std::ptrdiff_t>(d.index) + 1,
+          OutboundPacket{to, QuorumPacket{PacketType::proposal, last, 0, std::move(txns), {}}});
+      for (std::size_t& index : e.snapshot_requests)
+        if (index > d.index) ++index;
+    }
+  }
+
+  // The txns in (after, before), contiguous at both ends and within the byte budget.
+  bool disk_diff(Zxid after, Zxid before, std::vector<Txn>& out) const {
+    const std::optional<Snapshot> snapshot = storage_.latest_snapshot();
+    if (!snapshot || config_.snapshot_size_factor < 0) return false;
+    const double budget =
+        config_.snapshot_size_factor * static_cast<double>(snapshot->state.size());
+    std::vector<Txn> chunk;
+    // The learner's last zxid must be one the leader has: a txn it never had must be truncated
+    // first, which only the in-memory walk does (ZooKeeper's queueCommittedProposals).
+    if (after != storage_.log_start_zxid() && after.counter() != 0) {
+      if (storage_.read_after(Zxid{after.value - 1}, 1, chunk) || chunk.empty() ||
+          chunk.front().zxid != after)
+        return false;
+    }
+    double bytes = 0;
+    Zxid previous = after;
+    for (;;) {
+      chunk.clear();
+      if (storage_.read_after(previous, 1024, chunk) || chunk.empty()) return false;
+      for (Txn& txn : chunk) {
+        if (txn.zxid >= before) return follows(previous, before);
+        if (!follows(previous, txn.zxid)) return false;
+        bytes += static_cast<double>(txn.data.size());
+        if (bytes > budget) return false;
+        previous = txn.zxid;
+        out.push_back(std::move(txn));
+      }
+    }
   }
 
   // Returns whether the log grew.

@@ -112,3 +112,42 @@ TEST_CASE("ZOOKEEPER-3642 - an interrupted sync leaves only durable - committed 
       10s));
   CHECK(c.machine(1).size() == c.machine(2).size());
 }
+
+namespace {
+// A member falls behind by more than the in-memory window while the leader holds a snapshot;
+// returns how it synchronized when it came back.
+quorum::PacketType catch_up_mode(double snapshot_size_factor) {
+  ReplicaCluster c({.servers = 3,
+                    .seed = 6,
+                    .commit_log_count = 5,
+                    .snapshot_size_factor = snapshot_size_factor});
+  std::optional<quorum::PacketType> mode;
+  c.set_tracer([&](ServerId id, const quorum::RoleEvent& e) {
+    if (id == 1 && e.kind == quorum::RoleEvent::Kind::synced) mode = e.sync_mode;
+  });
+  for (ServerId id : {1, 2, 3}) c.start(id);
+  REQUIRE(c.run_until_serving() == 3);
+  REQUIRE(c.submit(2, writes("early", 20)));
+  REQUIRE(c.run_until([&] { return all_committed(c, {1, 2, 3}, Zxid::make(1, 20)); }, 10s));
+  // The leader snapshots its state (the data: 20 keys).
+  c.storage(3).save_snapshot(c.recording(3).snapshot());
+  c.crash(1);
+  REQUIRE(c.submit(2, writes("late", 20)));
+  REQUIRE(c.run_until([&] { return all_committed(c, {2, 3}, Zxid::make(1, 40)); }, 10s));
+  mode.reset();
+  c.start(1);
+  REQUIRE(c.run_until(
+      [&] { return all_committed(c, {1}, Zxid::make(1, 40)) && c.replica(1).serving(); }, 10s));
+  CHECK(c.machine(1).size() == 40);
+  REQUIRE(mode.has_value());
+  return *mode;
+}
+}  // namespace
+
+TEST_CASE("a learner older than the window is DIFF-synced from the on-disk log within the budget",
+          "[scenario]") {
+  // 20 missed txns of ~15 bytes against a snapshot of ~20 keys: within 10x its size, not 0x.
+  CHECK(catch_up_mode(10.0) == quorum::PacketType::diff);
+  CHECK(catch_up_mode(0.0) == quorum::PacketType::snap);
+  CHECK(catch_up_mode(-1.0) == quorum::PacketType::snap);  // on-disk sync off
+}

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -123,6 +124,7 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
   options.sync_limit = static_cast<int>(draw.between(2, 5));
   options.max_in_flight = static_cast<std::size_t>(draw.between(1, 200));
   options.commit_log_count = static_cast<std::size_t>(draw.between(5, 100));
+  options.snapshot_size_factor = std::array{-1.0, 0.33, 10.0}[draw.below(3)];
 
   ZabSwarmResult result;
   result.seed = seed;
@@ -145,9 +147,12 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
     static constexpr const char* kinds[] = {"leading",     "following", "synced",
                                             "established", "failed",    "committed"};
     if (trace)
-      trace(describe(e.at.time_since_epoch()) + " [" + std::to_string(id) + "] " +
-            kinds[static_cast<int>(e.kind)] + " leader " + std::to_string(e.leader) + " epoch " +
-            std::to_string(e.epoch) + (e.why.empty() ? "" : ": " + e.why));
+      trace(
+          describe(e.at.time_since_epoch()) + " [" + std::to_string(id) + "] " +
+          kinds[static_cast<int>(e.kind)] + " leader " + std::to_string(e.leader) + " epoch " +
+          std::to_string(e.epoch) + (e.why.empty() ? "" : ": " + e.why) +
+          (e.kind == RoleEvent::Kind::synced ? " by " + std::string(to_string(e.sync_mode)) : "") +
+          (e.kind == RoleEvent::Kind::committed ? " through " + to_string(e.zxid) : ""));
     if (e.kind == RoleEvent::Kind::committed) history.committed(c, id, e.zxid);
     if (e.kind == RoleEvent::Kind::established && e.leader == id) history.established(id, e.epoch);
   });
@@ -229,6 +234,14 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
         for (ServerId m : cut) c.start(m);
         break;
       }
+      case 5:
+        // A member snapshots its state machine (only committed state, already durable here),
+        // which lets it DIFF-sync learners from its log within the snapshot-size budget.
+        if (c.is_up(id) && c.recording(id).last_applied_zxid() <= c.storage(id).durable_zxid()) {
+          c.storage(id).save_snapshot(c.recording(id).snapshot());
+          note("snapshot at " + std::to_string(id));
+        }
+        break;
       default:
         write_burst(id, static_cast<int>(draw.between(1, 50)));
     }

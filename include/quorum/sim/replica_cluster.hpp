@@ -75,6 +75,7 @@ struct ReplicaClusterOptions {
   int sync_limit = 5;
   std::size_t max_in_flight = 1000;
   std::size_t commit_log_count = 500;
+  double snapshot_size_factor = 0.33;
 };
 
 /// Members 1..N running `Replica<SimTransport, MemoryStorage, RecordingKv>`.
@@ -117,7 +118,9 @@ class ReplicaCluster {
                          .init_limit = options_.init_limit,
                          .sync_limit = options_.sync_limit,
                          .max_in_flight = options_.max_in_flight,
-                         .commit_log_count = options_.commit_log_count};
+                         .commit_log_count = options_.commit_log_count,
+                         .zxid_counter_limit = 0xfffffffeu,
+                         .snapshot_size_factor = options_.snapshot_size_factor};
     n.replica.emplace(config, n.transport, n.storage, n.machine);
     n.replica->set_role_observer([this, id](const RoleEvent& e) {
       if (tracer_) tracer_(id, e);

@@ -36,6 +36,7 @@ class LeaderCore {
         committed_(history.last_logged),
         durable_(history.last_logged),
         applied_(history.last_committed),
+        log_start_(history.log_start),
         started_(now),
         now_(now) {
     for (Txn& txn : history.recent) committed_log_.push_back(std::move(txn));
@@ -209,11 +210,14 @@ class LeaderCore {
 
   // Sync payload, then what is outstanding, then NEWLEADER; live traffic follows in order.
   void sync_learner(ServerId to, Learner& l) {
-    const SyncPlan plan = plan_sync(l.peer_last, last_processed_, committed_log_, applied_);
+    const SyncPlan plan = plan_sync(l.peer_last, last_processed_, committed_log_, applied_,
+                                    config_.snapshot_size_factor >= 0, log_start_);
     QuorumPacket mode{plan.mode, plan.mode_zxid, 0, {}, {}};
     effects_.messages.push_back({to, std::move(mode)});
-    if (plan.mode == PacketType::snap)
-      effects_.snapshot_requests.push_back(effects_.messages.size() - 1);
+    const std::size_t index = effects_.messages.size() - 1;
+    if (plan.mode == PacketType::snap) effects_.snapshot_requests.push_back(index);
+    if (plan.from_disk)
+      effects_.disk_syncs.push_back({index, plan.send_after, committed_log_.front().zxid});
     std::vector<Txn> txns;
     for (const Txn& txn : committed_log_)
       if (txn.zxid > plan.send_after) txns.push_back(txn);
@@ -382,7 +386,8 @@ class LeaderCore {
   const Zxid history_last_ = last_processed_;
   Zxid committed_;
   Zxid durable_;
-  Zxid applied_;  // where the state machine is: a SNAP image is taken here
+  Zxid applied_;    // where the state machine is: a SNAP image is taken here
+  Zxid log_start_;  // the on-disk log holds every txn after this
   std::deque<Txn> committed_log_;
   std::deque<Txn> outstanding_;  // proposed in this epoch, not yet committed
   std::deque<Txn> waiting_;

@@ -30,6 +30,10 @@ struct ZabConfig {
   /// The leader steps down before a zxid counter would pass this (ZOOKEEPER-1277); lower only
   /// to test the rollover.
   std::uint32_t zxid_counter_limit = 0xfffffffeu;
+  /// A learner older than the in-memory window is DIFF-synced from the on-disk log while the
+  /// txns to send stay under this fraction of the latest snapshot's size
+  /// (zookeeper.snapshotSizeFactor); negative turns on-disk sync off (always SNAP).
+  double snapshot_size_factor = 0.33;
 };
 
 /// One storage step. The driver performs these in order before sending anything.
@@ -57,7 +61,8 @@ struct OutboundPacket {
 /// The output of one ZAB step. Contract for the driver, in this order:
 ///  1. perform `storage` steps in order (appends become durable later);
 ///  2. apply committed txns up to `commit_through` to the state machine, from the log;
-///  3. fill SNAP packets from the state machine (`snapshot_requests`), then send `messages`;
+///  3. serve `disk_syncs` from the log, fill SNAP packets from the state machine
+///     (`snapshot_requests`), then send `messages`;
 ///  4. if `failed`, the role is over: drop it and look for a leader again.
 /// ACKs are only ever produced after `on_log_durable` reports the txns durable.
 struct ZabEffects {
@@ -67,6 +72,15 @@ struct ZabEffects {
   /// Indexes into `messages` of SNAP packets: the driver sets their `data` to the state
   /// machine's snapshot and their zxid to its last applied zxid.
   std::vector<std::size_t> snapshot_requests;
+  /// DIFFs that start on disk: the driver reads the txns in (after, before) from the log and
+  /// sends them right after the DIFF at `index`; if it cannot (a gap, or more bytes than the
+  /// snapshot-size budget), it turns that DIFF into a SNAP instead. Done before SNAP images.
+  struct DiskSync {
+    std::size_t index = 0;
+    Zxid after;
+    Zxid before;
+  };
+  std::vector<DiskSync> disk_syncs;
   std::optional<PacketType> sync_mode;  ///< a follower learned how it syncs: DIFF, TRUNC or SNAP
   std::optional<Epoch> established;     ///< the role reached BROADCAST in this epoch
   std::optional<std::string> failed;
@@ -74,6 +88,7 @@ struct ZabEffects {
   void clear() {
     storage.clear();
     snapshot_requests.clear();
+    disk_syncs.clear();
     sync_mode.reset();
     commit_through.reset();
     messages.clear();
@@ -88,6 +103,7 @@ struct ZabHistory {
   Epoch current_epoch = 0;
   Zxid last_logged;
   Zxid last_committed;  ///< committed for sure (applied to the state machine)
+  Zxid log_start;       ///< the log holds every txn after this zxid
   /// The newest logged txns (up to commit_log_count), oldest first, ending at last_logged.
   std::vector<Txn> recent;
 };

@@ -28,7 +28,7 @@ std::vector<Txn> txns(quorum::Epoch epoch, std::uint32_t first, std::uint32_t la
 }
 
 struct Leader {
-  explicit Leader(quorum::ZabHistory history = {1, 1, Zxid::make(1, 5), Zxid::make(1, 5),
+  explicit Leader(quorum::ZabHistory history = {1, 1, Zxid::make(1, 5), Zxid::make(1, 5), Zxid{},
                                                 txns(1, 1, 5)},
                   std::vector<ServerId> voters = {1, 2, 3})
       : core(quorum::ZabConfig{.self = 1, .voters = std::move(voters), .tick = 100ms}, history,
@@ -53,7 +53,7 @@ struct Leader {
 
 TEST_CASE("the new epoch is one more than the largest acceptedEpoch of the first quorum",
           "[unit]") {
-  Leader l({3, 1, Zxid::make(1, 5), Zxid::make(1, 5), txns(1, 1, 5)}, {1, 2, 3, 4, 5});
+  Leader l({3, 1, Zxid::make(1, 5), Zxid::make(1, 5), Zxid{}, txns(1, 1, 5)}, {1, 2, 3, 4, 5});
   l.from(2, packet(PacketType::followerinfo, Zxid::make(6, 0)));
   CHECK(l.core.effects().storage.empty());  // 2 of 5: no quorum yet
   l.from(4, packet(PacketType::followerinfo, Zxid::make(2, 0)));
@@ -69,7 +69,7 @@ TEST_CASE("the new epoch is one more than the largest acceptedEpoch of the first
 }
 
 TEST_CASE("currentEpoch is written once a quorum acked the epoch - -1 does not count", "[unit]") {
-  Leader l({1, 1, Zxid::make(1, 5), Zxid::make(1, 5), txns(1, 1, 5)}, {1, 2, 3, 4, 5});
+  Leader l({1, 1, Zxid::make(1, 5), Zxid::make(1, 5), Zxid{}, txns(1, 1, 5)}, {1, 2, 3, 4, 5});
   l.from(2, packet(PacketType::followerinfo, Zxid::make(1, 0)));
   l.from(3, packet(PacketType::followerinfo, Zxid::make(1, 0)));
   l.core.effects().storage.clear();
@@ -145,6 +145,14 @@ TEST_CASE("plan_sync chooses as ZooKeeper does", "[unit]") {
   p = plan_sync(Zxid::make(1, 1), last, window, snap_at);
   CHECK(p.mode == PacketType::snap);
   CHECK(p.mode_zxid == snap_at);
+  // ... unless the on-disk log reaches back to the learner: DIFF, starting on disk.
+  p = plan_sync(Zxid::make(1, 1), last, window, snap_at, true, Zxid::make(1, 0));
+  CHECK(p.mode == PacketType::diff);
+  CHECK(p.from_disk);
+  CHECK(p.mode_zxid == last);
+  CHECK(p.send_after == Zxid::make(1, 1));
+  p = plan_sync(Zxid::make(1, 1), last, window, snap_at, true, Zxid::make(1, 2));  // too short
+  CHECK(p.mode == PacketType::snap);
 }
 
 TEST_CASE("established on a quorum of NEWLEADER ACKs - then UPTODATE", "[unit]") {
@@ -167,7 +175,7 @@ TEST_CASE("ZOOKEEPER-4685 - a proposal ACK before the NEWLEADER ACK is not count
 
 TEST_CASE("commit needs a quorum with the leader durable - acks and commits are cumulative",
           "[unit]") {
-  Leader l({1, 1, Zxid::make(1, 5), Zxid::make(1, 5), txns(1, 1, 5)}, {1, 2, 3, 4, 5});
+  Leader l({1, 1, Zxid::make(1, 5), Zxid::make(1, 5), Zxid{}, txns(1, 1, 5)}, {1, 2, 3, 4, 5});
   // Learners send ACKEPOCH only after LEADERINFO, which comes once a quorum connected.
   for (ServerId sid : {2, 3}) l.from(sid, packet(PacketType::followerinfo, Zxid::make(1, 0)));
   for (ServerId sid : {2, 3}) l.from(sid, packet(PacketType::ackepoch, Zxid::make(1, 5), 1));
@@ -190,9 +198,10 @@ TEST_CASE("commit needs a quorum with the leader durable - acks and commits are 
 }
 
 TEST_CASE("the in-flight window holds writes back until commits free it", "[unit]") {
-  Leader l({1, 1, Zxid::make(1, 5), Zxid::make(1, 5), txns(1, 1, 5)});
+  Leader l({1, 1, Zxid::make(1, 5), Zxid::make(1, 5), Zxid{}, txns(1, 1, 5)});
   quorum::ZabConfig config{.self = 1, .voters = {1, 2, 3}, .tick = 100ms, .max_in_flight = 2};
-  LeaderCore core(config, {1, 1, Zxid::make(1, 5), Zxid::make(1, 5), txns(1, 1, 5)}, Instant{});
+  LeaderCore core(config, {1, 1, Zxid::make(1, 5), Zxid::make(1, 5), Zxid{}, txns(1, 1, 5)},
+                  Instant{});
   core.on_packet(2, packet(PacketType::followerinfo, Zxid::make(1, 0)), Instant{});
   core.on_packet(2, packet(PacketType::ackepoch, Zxid::make(1, 5), 1), Instant{});
   core.on_packet(2, packet(PacketType::ack, Zxid::make(2, 0)), Instant{});
@@ -207,7 +216,8 @@ TEST_CASE("the in-flight window holds writes back until commits free it", "[unit
 
 TEST_CASE("ZOOKEEPER-1277 - the zxid counter never wraps: the leader steps down", "[unit]") {
   quorum::ZabConfig config{.self = 1, .voters = {1}, .tick = 100ms, .zxid_counter_limit = 3};
-  LeaderCore core(config, {1, 1, Zxid::make(1, 5), Zxid::make(1, 5), txns(1, 1, 5)}, Instant{});
+  LeaderCore core(config, {1, 1, Zxid::make(1, 5), Zxid::make(1, 5), Zxid{}, txns(1, 1, 5)},
+                  Instant{});
   REQUIRE(core.phase() == LeaderCore::Phase::broadcast);  // a single voter leads alone
   core.propose(txns(0, 1, 3), Instant{});  // (2,1)..(2,3): the last usable counter is 3
   CHECK_FALSE(core.failed());
@@ -242,10 +252,11 @@ TEST_CASE("dirty snapshots - a SNAP image is taken at a committed point - the re
   // The leader logged (1,1)..(1,5) but only knows (1,1)..(1,3) committed: its state machine
   // holds (1,3), so the image must be taken there and (1,4),(1,5) follow as proposals.
   auto recent = txns(1, 1, 5);
-  Leader l({1, 1, Zxid::make(1, 5), Zxid::make(1, 3), recent});
-  l.join(2, 1, 1, Zxid{});  // empty, and older than the window reaches? No: the window starts at 1
+  // The log starts after (1,0), so an empty learner cannot be DIFF-synced from disk either.
+  Leader l({1, 1, Zxid::make(1, 5), Zxid::make(1, 3), Zxid::make(1, 0), recent});
+  l.join(2, 1, 1, Zxid{});
   auto out = l.sent_to(2);
-  // (0,0) is below the window's first zxid (1,1): SNAP at the committed point.
+  // (0,0) is below the window and the log: SNAP at the committed point.
   REQUIRE(out.size() >= 4);
   CHECK(out[1].type == PacketType::snap);
   CHECK(out[1].zxid == Zxid::make(1, 3));
@@ -256,7 +267,7 @@ TEST_CASE("dirty snapshots - a SNAP image is taken at a committed point - the re
 }
 
 TEST_CASE("a learner that leaves a proposal unacknowledged for syncLimit is dropped", "[unit]") {
-  Leader l({1, 1, Zxid::make(1, 5), Zxid::make(1, 5), txns(1, 1, 5)}, {1, 2, 3, 4, 5});
+  Leader l({1, 1, Zxid::make(1, 5), Zxid::make(1, 5), Zxid{}, txns(1, 1, 5)}, {1, 2, 3, 4, 5});
   for (ServerId sid : {2, 3, 4}) l.from(sid, packet(PacketType::followerinfo, Zxid::make(1, 0)));
   for (ServerId sid : {2, 3, 4}) l.from(sid, packet(PacketType::ackepoch, Zxid::make(1, 5), 1));
   for (ServerId sid : {2, 3, 4}) l.from(sid, packet(PacketType::ack, Zxid::make(2, 0)));
