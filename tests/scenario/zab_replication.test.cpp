@@ -117,10 +117,10 @@ namespace {
 // A member falls behind by more than the in-memory window while the leader holds a snapshot;
 // returns how it synchronized when it came back.
 quorum::PacketType catch_up_mode(double snapshot_size_factor) {
-  ReplicaCluster c({.servers = 3,
-                    .seed = 6,
-                    .commit_log_count = 5,
-                    .snapshot_size_factor = snapshot_size_factor});
+  quorum::sim::ReplicaClusterOptions options{.servers = 3, .seed = 6};
+  options.replica.commit_log_count = 5;
+  options.replica.snapshot_size_factor = snapshot_size_factor;
+  ReplicaCluster c(options);
   std::optional<quorum::PacketType> mode;
   c.set_tracer([&](ServerId id, const quorum::RoleEvent& e) {
     if (id == 1 && e.kind == quorum::RoleEvent::Kind::synced) mode = e.sync_mode;

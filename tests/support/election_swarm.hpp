@@ -15,6 +15,7 @@
 #include "quorum/election/describe.hpp"
 #include "quorum/random.hpp"
 #include "quorum/sim/election_cluster.hpp"
+#include "support/swarm_faults.hpp"
 
 namespace quorum::testing {
 
@@ -159,13 +160,9 @@ inline SwarmResult run_election_swarm(std::uint64_t seed, const SwarmTrace& trac
           note("restart " + std::to_string(id));
         }
         break;
-      case 2: {
-        std::vector<ServerId> side_a, side_b;
-        for (ServerId m = 1; m <= n; ++m) (draw.chance(0.5) ? side_a : side_b).push_back(m);
-        c.network().partition({side_a, side_b});
-        note("partition " + describe_ids(side_a) + " | " + describe_ids(side_b));
+      case 2:
+        partition_at_random(c, draw, n, note);
         break;
-      }
       default:
         c.network().heal();
         note("heal");
@@ -173,22 +170,7 @@ inline SwarmResult run_election_swarm(std::uint64_t seed, const SwarmTrace& trac
   }
 
   // Healing: links restored, all but a random minority running.
-  c.network().heal();
-  std::vector<ServerId> ids;
-  for (ServerId id = 1; id <= n; ++id) ids.push_back(id);
-  for (std::size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[draw.below(i)]);
-  const auto stay_down = static_cast<std::size_t>(draw.between(0, (n - 1) / 2));
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i < stay_down && c.is_up(ids[i])) {
-      c.crash(ids[i]);
-      note("crash " + std::to_string(ids[i]) + " for good");
-    }
-    if (i >= stay_down && !c.is_up(ids[i])) {
-      c.start(ids[i]);
-      note("restart " + std::to_string(ids[i]));
-    }
-  }
-  note("heal everything; " + std::to_string(stay_down) + " stay down");
+  heal_leaving_minority_down(c, draw, n, note);
 
   const Instant healed = c.now();
   result.leader = c.run_until_settled(std::chrono::minutes(5));

@@ -22,6 +22,7 @@
 #include "quorum/election/describe.hpp"
 #include "quorum/random.hpp"
 #include "quorum/sim/replica_cluster.hpp"
+#include "support/swarm_faults.hpp"
 
 namespace quorum::testing {
 
@@ -115,16 +116,17 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
   options.faults.reorder_max = ms(0, 50);
   options.disk_latency_min = Duration(std::chrono::microseconds(draw.between(50, 2000)));
   options.disk_latency_max = options.disk_latency_min + ms(0, 60);
-  options.finalize_wait = ms(5, 100);
-  options.min_notification_interval = ms(20, 100);
-  options.max_notification_interval =
-      std::max(options.min_notification_interval, 2 * options.finalize_wait) + ms(1, 1000);
-  options.tick = ms(50, 200);
-  options.init_limit = static_cast<int>(draw.between(5, 10));
-  options.sync_limit = static_cast<int>(draw.between(2, 5));
-  options.max_in_flight = static_cast<std::size_t>(draw.between(1, 200));
-  options.commit_log_count = static_cast<std::size_t>(draw.between(5, 100));
-  options.snapshot_size_factor = std::array{-1.0, 0.33, 10.0}[draw.below(3)];
+  options.replica.finalize_wait = ms(5, 100);
+  options.replica.min_notification_interval = ms(20, 100);
+  options.replica.max_notification_interval =
+      std::max(options.replica.min_notification_interval, 2 * options.replica.finalize_wait) +
+      ms(1, 1000);
+  options.replica.tick = ms(50, 200);
+  options.replica.init_limit = static_cast<int>(draw.between(5, 10));
+  options.replica.sync_limit = static_cast<int>(draw.between(2, 5));
+  options.replica.max_in_flight = static_cast<std::size_t>(draw.between(1, 200));
+  options.replica.commit_log_count = static_cast<std::size_t>(draw.between(5, 100));
+  options.replica.snapshot_size_factor = std::array{-1.0, 0.33, 10.0}[draw.below(3)];
 
   ZabSwarmResult result;
   result.seed = seed;
@@ -133,8 +135,9 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
       std::to_string(options.servers) + " servers, delay " + describe(options.faults.delay_min) +
       ".." + describe(options.faults.delay_max) + ", drop " + std::to_string(options.faults.drop) +
       ", disk " + describe(options.disk_latency_min) + ".." + describe(options.disk_latency_max) +
-      ", tick " + describe(options.tick) + ", window " + std::to_string(options.max_in_flight) +
-      ", commit log " + std::to_string(options.commit_log_count);
+      ", tick " + describe(options.replica.tick) + ", window " +
+      std::to_string(options.replica.max_in_flight) + ", commit log " +
+      std::to_string(options.replica.commit_log_count);
 
   using Member = sim::ReplicaCluster::Member;
   sim::ReplicaCluster c(options);
@@ -207,13 +210,9 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
           note("restart " + std::to_string(id));
         }
         break;
-      case 2: {
-        std::vector<ServerId> a, b;
-        for (ServerId m = 1; m <= n; ++m) (draw.chance(0.5) ? a : b).push_back(m);
-        c.network().partition({a, b});
-        note("partition " + describe_ids(a) + " | " + describe_ids(b));
+      case 2:
+        partition_at_random(c, draw, n, note);
         break;
-      }
       case 3:
         c.network().heal();
         note("heal");
@@ -251,16 +250,7 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
   auto faults = c.network().faults();
   faults.drop = 0;
   c.network().set_faults(faults);
-  c.network().heal();
-  std::vector<ServerId> ids;
-  for (ServerId id = 1; id <= n; ++id) ids.push_back(id);
-  for (std::size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[draw.below(i)]);
-  const auto stay_down = static_cast<std::size_t>(draw.between(0, (n - 1) / 2));
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i < stay_down && c.is_up(ids[i])) c.crash(ids[i]);
-    if (i >= stay_down && !c.is_up(ids[i])) c.start(ids[i]);
-  }
-  note("heal everything; " + std::to_string(stay_down) + " stay down");
+  const std::vector<ServerId> ids = heal_leaving_minority_down(c, draw, n, note);
 
   // (e): a leader serves and new writes commit everywhere. Like a ZooKeeper client after
   // CONNECTIONLOSS, the writer retries when a leadership ends under its writes.

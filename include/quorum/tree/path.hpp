@@ -91,8 +91,9 @@ inline std::string_view node_name(std::string_view path) {
 /// The name a sequential create gets: the path and the parent's stored cversion, as "%010d" of
 /// a signed 32-bit counter (so after 2147483647 it reads "-2147483648").
 inline std::string sequential_path(std::string_view path, std::int32_t parent_stored_cversion) {
-  std::string digits = std::to_string(parent_stored_cversion < 0 ? -static_cast<std::int64_t>(parent_stored_cversion)
-                                                                 : parent_stored_cversion);
+  std::string digits =
+      std::to_string(parent_stored_cversion < 0 ? -static_cast<std::int64_t>(parent_stored_cversion)
+                                                : parent_stored_cversion);
   const std::size_t width = parent_stored_cversion < 0 ? 9 : 10;
   if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
   return std::string(path) + (parent_stored_cversion < 0 ? "-" : "") + digits;

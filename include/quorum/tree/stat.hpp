@@ -9,17 +9,17 @@ namespace quorum::tree {
 
 /// What clients see (ZooKeeper's Stat record, in its field order).
 struct Stat {
-  Zxid czxid;                     ///< the zxid that created the node
-  Zxid mzxid;                     ///< the zxid that last changed its data
-  std::int64_t ctime = 0;         ///< creation time, ms since the epoch (the leader's clock)
-  std::int64_t mtime = 0;         ///< last data change, ms since the epoch
-  std::int32_t version = 0;       ///< data changes
-  std::int32_t cversion = 0;      ///< child changes: creates and deletes
-  std::int32_t aversion = 0;      ///< ACL changes
+  Zxid czxid;                        ///< the zxid that created the node
+  Zxid mzxid;                        ///< the zxid that last changed its data
+  std::int64_t ctime = 0;            ///< creation time, ms since the epoch (the leader's clock)
+  std::int64_t mtime = 0;            ///< last data change, ms since the epoch
+  std::int32_t version = 0;          ///< data changes
+  std::int32_t cversion = 0;         ///< child changes: creates and deletes
+  std::int32_t aversion = 0;         ///< ACL changes
   std::int64_t ephemeral_owner = 0;  ///< the owning session, 0 for every other kind
   std::int32_t data_length = 0;
   std::int32_t num_children = 0;
-  Zxid pzxid;                     ///< the zxid that last created or deleted a child
+  Zxid pzxid;  ///< the zxid that last created or deleted a child
 
   friend bool operator==(const Stat&, const Stat&) = default;
 };
