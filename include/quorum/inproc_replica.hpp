@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -35,7 +36,7 @@ class InProcReplica {
     Epoch current_epoch = 0;
   };
 
-  /// Throws std::invalid_argument when the election settings fail `validate()`.
+  /// Throws std::invalid_argument, with the reason, for settings that cannot work.
   InProcReplica(InProcHub& hub, ReplicaConfig config, MemoryStorage& storage,
                 MachinePolicy& machine)
       : hub_(hub),
@@ -44,8 +45,8 @@ class InProcReplica {
         storage_(storage),
         machine_(machine),
         loop_(hub, config_.self) {
-    if (auto why = validate(config_.election()); !why.empty())
-      throw std::invalid_argument("quorum: bad replica config: " + why);
+    for (const std::string& why : {validate(config_.election()), validate(config_.zab())})
+      if (!why.empty()) throw std::invalid_argument("quorum: bad replica config: " + why);
   }
 
   /// Sees role changes and commits, on the member's thread. Set it before start().

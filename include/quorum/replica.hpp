@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
@@ -77,14 +78,18 @@ class Replica {
   using ElectionObserver = std::function<void(const ElectionEvent&)>;
   using RoleObserver = std::function<void(const RoleEvent&)>;
 
-  /// The policies must outlive the replica.
+  /// The policies must outlive the replica. Throws std::invalid_argument, with the reason,
+  /// for settings that cannot work.
   Replica(ReplicaConfig config, TransportPolicy& transport, StoragePolicy& storage,
           MachinePolicy& machine)
       : config_(std::move(config)),
         transport_(transport),
         storage_(storage),
         machine_(machine),
-        election_(config_.election(), transport, storage) {}
+        election_(config_.election(), transport, storage) {
+    if (auto why = validate(config_.zab()); !why.empty())
+      throw std::invalid_argument("quorum: bad replica config: " + why);
+  }
 
   void set_election_observer(ElectionObserver o) { election_.set_observer(std::move(o)); }
   void set_role_observer(RoleObserver o) { role_observer_ = std::move(o); }

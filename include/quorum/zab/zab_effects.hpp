@@ -36,6 +36,16 @@ struct ZabConfig {
   double snapshot_size_factor = 0.33;
 };
 
+/// Why `config` cannot run ZAB, or an empty string when it can.
+inline std::string validate(const ZabConfig& config) {
+  if (config.tick <= Duration::zero()) return "tick must be positive";
+  if (config.init_limit < 1) return "init_limit must be at least 1 tick";
+  if (config.sync_limit < 1) return "sync_limit must be at least 1 tick";
+  if (config.max_in_flight < 1) return "max_in_flight must be at least 1";
+  if (config.zxid_counter_limit < 1) return "zxid_counter_limit must be at least 1";
+  return {};
+}
+
 /// One storage step. The driver performs these in order before sending anything.
 struct StorageStep {
   enum class Kind {

@@ -288,3 +288,20 @@ TEST_CASE("a learner that leaves a proposal unacknowledged for syncLimit is drop
   CHECK(l.sent_to(4).empty());  // no longer a learner of this leader
   CHECK(l.sent_to(2).size() == 1);
 }
+
+TEST_CASE("ZAB settings that cannot work are refused with the reason", "[unit]") {
+  quorum::ZabConfig ok{.self = 1, .voters = {1}};
+  CHECK(validate(ok).empty());
+  auto bad = ok;
+  bad.tick = 0ms;
+  CHECK(validate(bad) == "tick must be positive");
+  bad = ok;
+  bad.init_limit = 0;
+  CHECK(validate(bad).find("init_limit") != std::string::npos);
+  bad = ok;
+  bad.sync_limit = 0;
+  CHECK(validate(bad).find("sync_limit") != std::string::npos);
+  bad = ok;
+  bad.max_in_flight = 0;
+  CHECK(validate(bad).find("max_in_flight") != std::string::npos);
+}
