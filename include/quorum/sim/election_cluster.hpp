@@ -13,6 +13,7 @@
 #include "quorum/election/describe.hpp"
 #include "quorum/election/election.hpp"
 #include "quorum/sim/network.hpp"
+#include "quorum/sim/stepper.hpp"
 #include "quorum/storage/memory.hpp"
 #include "quorum/transport/sim.hpp"
 
@@ -47,7 +48,9 @@ struct DecisionRecord {
 
 /// Members 1..N running `Election<SimTransport, MemoryStorage>` over one `Network`.
 /// Storage survives crashes; a restarted member starts a fresh Election on it.
-class ElectionCluster {
+class ElectionCluster : public Stepper<ElectionCluster> {
+  friend class Stepper<ElectionCluster>;
+
  public:
   using Elect = Election<SimTransport, MemoryStorage>;
   using Tracer = std::function<void(ServerId member, const ElectionEvent& event)>;
@@ -124,26 +127,6 @@ class ElectionCluster {
   std::uint64_t events() const noexcept { return events_; }
 
   // ---- running ---------------------------------------------------------------------------
-
-  /// Runs until virtual time has moved `span` further.
-  void run_for(Duration span) {
-    run_until([] { return false; }, span);
-  }
-
-  /// Runs until `done()` holds (checked after every step) or `limit` of virtual time passes.
-  /// Returns whether `done()` held.
-  template <class Predicate>
-  bool run_until(Predicate done, Duration limit) {
-    const Instant end = now() + limit;
-    if (done()) return true;
-    // Bounded: every step either delivers a message or moves time to a deadline.
-    for (std::uint64_t steps = 0; steps < max_steps_; ++steps) {
-      if (!step(end)) return done();
-      if (done()) return true;
-    }
-    QUORUM_ASSERT(false, "simulation step bound reached");
-    return false;
-  }
 
   /// The leader every running member agrees on, when all of them have decided, all follow
   /// the same member and that member is LEADING.
@@ -270,7 +253,6 @@ class ElectionCluster {
   std::uint64_t trace_hash_ = 0xcbf29ce484222325ull;
   std::uint64_t events_ = 0;
   Instant next_liveness_check_{};
-  std::uint64_t max_steps_ = 50'000'000;
 };
 
 }  // namespace quorum::sim

@@ -15,6 +15,7 @@
 #include "quorum/config.hpp"
 #include "quorum/replica.hpp"
 #include "quorum/sim/network.hpp"
+#include "quorum/sim/stepper.hpp"
 #include "quorum/state_machine/kv_state_machine.hpp"
 #include "quorum/storage/memory.hpp"
 #include "quorum/transport/sim.hpp"
@@ -77,7 +78,9 @@ struct ReplicaClusterOptions {
 };
 
 /// Members 1..N running `Replica<SimTransport, MemoryStorage, RecordingKv>`.
-class ReplicaCluster {
+class ReplicaCluster : public Stepper<ReplicaCluster> {
+  friend class Stepper<ReplicaCluster>;
+
  public:
   using Member = Replica<SimTransport, MemoryStorage, RecordingKv>;
   using RoleTracer = std::function<void(ServerId member, const RoleEvent& event)>;
@@ -177,22 +180,6 @@ class ReplicaCluster {
   }
 
   // ---- running ---------------------------------------------------------------------------
-
-  void run_for(Duration span) {
-    run_until([] { return false; }, span);
-  }
-
-  template <class Predicate>
-  bool run_until(Predicate done, Duration limit) {
-    const Instant end = now() + limit;
-    if (done()) return true;
-    for (std::uint64_t steps = 0; steps < 100'000'000; ++steps) {
-      if (!step(end)) return done();
-      if (done()) return true;
-    }
-    QUORUM_ASSERT(false, "simulation step bound reached");
-    return false;
-  }
 
   std::optional<ServerId> run_until_serving(Duration limit = std::chrono::seconds(120)) {
     run_until([&] { return serving_leader().has_value(); }, limit);

@@ -97,7 +97,7 @@ class FollowerCore {
 
   ZabEffects& effects() noexcept { return effects_; }
   Phase phase() const noexcept { return phase_; }
-  bool failed() const noexcept { return effects_.failed.has_value() || failed_; }
+  bool failed() const noexcept { return failed_; }
   ServerId leader() const noexcept { return leader_; }
   Epoch epoch() const noexcept { return new_epoch_; }
   Zxid committed() const noexcept { return committed_; }
