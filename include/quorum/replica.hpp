@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -64,6 +65,19 @@ struct RoleEvent {
   PacketType sync_mode = PacketType::diff;  ///< synced: how (DIFF, TRUNC or SNAP)
 };
 
+/// How a state machine with its own request stage (the data tree) plugs into the roles; every
+/// hook runs on the member's thread, inside the replica's step.
+struct ReplicaHooks {
+  /// Leader: a request becomes the txn to propose, its zxid already set (LeaderCore::Preparer).
+  std::function<void(Txn&, ServerId via)> prepare;
+  /// Follower: what to attach to each PING reply.
+  std::function<std::string()> ping_payload;
+  /// Leader: a learner's PING carried data.
+  std::function<void(ServerId from, const std::string& data)> learner_ping;
+  /// A sync() marker submitted here was answered: everything before it is applied here.
+  std::function<void(const std::string& data)> sync_done;
+};
+
 /// One member of a replicated log. Sans-I/O like its parts: the host feeds messages and ticks
 /// and it acts through the policies, in the order ZabEffects documents. Not thread-safe.
 template <class TransportPolicy, class StoragePolicy, class MachinePolicy>
@@ -93,6 +107,8 @@ class Replica {
 
   void set_election_observer(ElectionObserver o) { election_.set_observer(std::move(o)); }
   void set_role_observer(RoleObserver o) { role_observer_ = std::move(o); }
+  /// Set before start().
+  void set_hooks(ReplicaHooks hooks) { hooks_ = std::move(hooks); }
 
   /// Boots: the state machine is rebuilt from durable state, then the election starts.
   void start(Instant now) {
@@ -171,10 +187,12 @@ class Replica {
       // The state machine stays at what is known committed: a SNAP must never carry state a
       // later leader could truncate (zk-reference §10 item 8). The rest of the log follows
       // the image as proposals, committed when this leadership is established.
-      role_.template emplace<LeaderCore>(config_.zab(), history(true), now);
+      auto& l = role_.template emplace<LeaderCore>(config_.zab(), history(true), now);
+      if (hooks_.prepare) l.set_preparer(hooks_.prepare);
       report({RoleEvent::Kind::leading, now, leader, 0, {}, {}});
     } else {
-      role_.template emplace<FollowerCore>(config_.zab(), leader, history(false), now);
+      auto& f = role_.template emplace<FollowerCore>(config_.zab(), leader, history(false), now);
+      if (hooks_.ping_payload) f.set_ping_payload(hooks_.ping_payload);
       report({RoleEvent::Kind::following, now, leader, 0, {}, {}});
     }
     flush(now);
@@ -221,6 +239,10 @@ class Replica {
         transport_.send(out.to, Message{std::move(out.packet)});
       if (e.sync_mode)
         report({RoleEvent::Kind::synced, now, leader(), epoch_, {}, {}, *e.sync_mode});
+      if (hooks_.sync_done)
+        for (const std::string& data : e.syncs) hooks_.sync_done(data);
+      if (hooks_.learner_ping)
+        for (const auto& ping : e.learner_pings) hooks_.learner_ping(ping.from, ping.data);
       std::optional<Epoch> established = e.established;
       std::optional<std::string> failed = e.failed;
       e.clear();
@@ -231,11 +253,19 @@ class Replica {
         report({RoleEvent::Kind::established, now, leader(), *established, committed(), {}});
       }
       if (failed) return end_role(now, *failed);
+      if constexpr (std::is_same_v<Role, LeaderCore>) r.on_applied(machine_.last_applied_zxid());
       const Zxid durable = storage_.durable_zxid();
-      if (durable == reported_durable_ && !appended) return;
-      reported_durable_ = durable;
-      r.on_log_durable(durable);
+      if (durable == reported_durable_ && !appended && !has_effects(r.effects())) return;
+      if (durable != reported_durable_ || appended) {
+        reported_durable_ = durable;
+        r.on_log_durable(durable);
+      }
     }
+  }
+
+  static bool has_effects(const ZabEffects& e) {
+    return !e.storage.empty() || e.commit_through || !e.messages.empty() || !e.syncs.empty() ||
+           !e.learner_pings.empty() || e.sync_mode || e.established || e.failed;
   }
 
   void flush(Instant now) {
@@ -378,6 +408,7 @@ class Replica {
   Election<TransportPolicy, StoragePolicy> election_;
   std::variant<std::monostate, LeaderCore, FollowerCore> role_;
   RoleObserver role_observer_;
+  ReplicaHooks hooks_;
   Epoch epoch_ = 0;
   bool serving_ = false;
   Zxid reported_durable_ = Zxid::none();

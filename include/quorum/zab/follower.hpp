@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,8 +58,14 @@ class FollowerCore {
         return on_newleader(p);
       case PacketType::uptodate:
         return on_uptodate();
-      case PacketType::ping:
-        return send(PacketType::ping, p.zxid);
+      case PacketType::ping: {
+        QuorumPacket reply{PacketType::ping, p.zxid, 0, {}, ping_payload_ ? ping_payload_() : ""};
+        effects_.messages.push_back({leader_, std::move(reply)});
+        return;
+      }
+      case PacketType::sync:
+        effects_.syncs.push_back(p.data);
+        return;
       default:
         return fail(std::string("unexpected ") + std::string(to_string(p.type)));
     }
@@ -91,6 +98,11 @@ class FollowerCore {
     if (failed() || txns.empty()) return;
     QuorumPacket p{PacketType::request, Zxid::none(), 0, std::move(txns), {}};
     effects_.messages.push_back({leader_, std::move(p)});
+  }
+
+  /// What to attach to each PING reply (the sessions this member's clients kept alive).
+  void set_ping_payload(std::function<std::string()> payload) {
+    ping_payload_ = std::move(payload);
   }
 
   // ---- outputs and queries ---------------------------------------------------------------
@@ -249,6 +261,7 @@ class FollowerCore {
   bool newleader_seen_ = false;
   bool newleader_pending_ = false;
   bool newleader_acked_ = false;
+  std::function<std::string()> ping_payload_;
   bool failed_ = false;
   Instant deadline_{};
   Instant sync_deadline_{};  // discovery and synchronization must end by then

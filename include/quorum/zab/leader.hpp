@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -67,8 +68,9 @@ class LeaderCore {
       case PacketType::ack:
         return on_ack(from, l, p);
       case PacketType::request:
-        return propose(p.txns, now);
+        return propose(p.txns, now, from);
       case PacketType::ping:
+        if (!p.data.empty()) effects_.learner_pings.push_back({from, p.data});
         return;
       default:
         return drop(from, "unexpected " + std::string(to_string(p.type)));
@@ -82,12 +84,26 @@ class LeaderCore {
     try_commit();
   }
 
-  /// Proposes client writes. Each gets the next zxid; those beyond the in-flight window wait.
-  /// Writes before the leader is established wait too.
-  void propose(std::vector<Txn> txns, Instant now) {
+  /// Proposes client writes that came through member `via` (0: this one). Each gets the next
+  /// zxid; those beyond the in-flight window wait, and so do writes before the leader is
+  /// established. Sync markers are answered once what was proposed before them commits.
+  void propose(std::vector<Txn> txns, Instant now, ServerId via = 0) {
     now_ = now;
     if (failed()) return;
-    for (Txn& txn : txns) waiting_.push_back(std::move(txn));
+    for (Txn& txn : txns) waiting_.push_back({std::move(txn), via == 0 ? config_.self : via});
+    send_waiting();
+  }
+
+  /// Turns a request into the txn to propose, once its zxid is known (the data tree's prep
+  /// stage). With one set, nothing is proposed before the host has applied every txn this
+  /// leadership committed on establishment (`on_applied`), since prep reads the applied state.
+  using Preparer = std::function<void(Txn&, ServerId via)>;
+  void set_preparer(Preparer preparer) { preparer_ = std::move(preparer); }
+
+  /// The host's state machine has applied everything up to `zxid`.
+  void on_applied(Zxid zxid) {
+    if (zxid <= host_applied_) return;
+    host_applied_ = zxid;
     send_waiting();
   }
 
@@ -138,6 +154,15 @@ class LeaderCore {
     Instant deadline{};
     Zxid last_sent;                        // the newest proposal sent to it
     std::optional<Instant> waiting_since;  // since when it owes an ACK without progress
+  };
+  struct Waiting {
+    Txn txn;
+    ServerId via = 0;
+  };
+  struct PendingSync {
+    Zxid after;  // answered once this is committed
+    ServerId via = 0;
+    std::string data;
   };
 
   void on_followerinfo(ServerId from, const QuorumPacket& p, Instant now) {
@@ -273,6 +298,7 @@ class LeaderCore {
     // A quorum holds our whole history durably: all of it is committed.
     phase_ = Phase::broadcast;
     applied_ = committed_;
+    established_through_ = committed_;
     effects_.commit_through = committed_;
     effects_.established = new_epoch_;
     for (auto& [sid, l] : learners_)
@@ -289,19 +315,29 @@ class LeaderCore {
   // Moves waiting writes into the pipeline, one PROPOSAL carrying the whole batch.
   void send_waiting() {
     if (phase_ != Phase::broadcast || waiting_.empty()) return;
+    if (preparer_ && host_applied_ < established_through_) return;
     std::vector<Txn> batch;
     while (!waiting_.empty() && outstanding_.size() < config_.max_in_flight) {
+      if (waiting_.front().txn.type == txn_type_sync_marker) {
+        Waiting w = std::move(waiting_.front());
+        waiting_.pop_front();
+        pending_syncs_.push_back({last_proposed(), w.via, std::move(w.txn.data)});
+        continue;
+      }
       Zxid next = last_proposed();
       if (next.epoch() != new_epoch_) next = Zxid::make(new_epoch_, 0);
       // Never wrap the counter: a new epoch is the only way on (ZOOKEEPER-1277).
       if (next.counter() >= config_.zxid_counter_limit)
         return fail("zxid counter exhausted in epoch " + std::to_string(new_epoch_));
-      Txn txn = std::move(waiting_.front());
+      Waiting w = std::move(waiting_.front());
       waiting_.pop_front();
+      Txn txn = std::move(w.txn);
       txn.zxid = Zxid::make(new_epoch_, next.counter() + 1);
+      if (preparer_) preparer_(txn, w.via);
       outstanding_.push_back(txn);
       batch.push_back(std::move(txn));
     }
+    answer_syncs();
     if (batch.empty()) return;
     const Zxid last = batch.back().zxid;
     for (auto& [sid, l] : learners_)
@@ -334,7 +370,23 @@ class LeaderCore {
     for (auto& [sid, l] : learners_)
       if (l.forwarding)
         effects_.messages.push_back({sid, QuorumPacket{PacketType::commit, committed_, 0, {}, {}}});
+    answer_syncs();
     send_waiting();
+  }
+
+  // SYNC for every marker whose predecessors have committed: after their COMMIT on the same
+  // channel, so the learner has applied them when it answers its client.
+  void answer_syncs() {
+    while (!pending_syncs_.empty() && pending_syncs_.front().after <= committed_) {
+      PendingSync s = std::move(pending_syncs_.front());
+      pending_syncs_.pop_front();
+      if (s.via == config_.self) {
+        effects_.syncs.push_back(std::move(s.data));
+      } else if (auto it = learners_.find(s.via); it != learners_.end() && it->second.forwarding) {
+        effects_.messages.push_back(
+            {s.via, QuorumPacket{PacketType::sync, s.after, 0, {}, std::move(s.data)}});
+      }
+    }
   }
 
   void sent_proposal(Learner& l, Zxid last) {
@@ -390,7 +442,11 @@ class LeaderCore {
   Zxid log_start_;  // the on-disk log holds every txn after this
   std::deque<Txn> committed_log_;
   std::deque<Txn> outstanding_;  // proposed in this epoch, not yet committed
-  std::deque<Txn> waiting_;
+  std::deque<Waiting> waiting_;
+  std::deque<PendingSync> pending_syncs_;
+  Preparer preparer_;
+  Zxid host_applied_ = Zxid::none();
+  Zxid established_through_ = Zxid::none();
   std::map<ServerId, Learner> learners_;
 
   Instant started_;

@@ -11,6 +11,10 @@ namespace quorum {
 /// ZooKeeper's error txn type: a write that failed validation still consumes its zxid.
 inline constexpr std::int32_t txn_type_error = -1;
 
+/// Not a txn: a client's sync(), queued with the writes. The leader answers it (SYNC) once
+/// everything proposed before it has committed, without giving it a zxid (zk-reference §2.7).
+inline constexpr std::int32_t txn_type_sync_marker = INT32_MIN;
+
 /// One transaction. At the ZAB layer its contents are opaque; the state machine gives them
 /// meaning (the data tree's create/setData/…, or a test's key-value set).
 struct Txn {

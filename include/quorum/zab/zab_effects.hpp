@@ -91,6 +91,15 @@ struct ZabEffects {
     Zxid before;
   };
   std::vector<DiskSync> disk_syncs;
+  /// Answered sync() markers (their `data`), for this member's clients, after the commits
+  /// that precede them were applied.
+  std::vector<std::string> syncs;
+  /// Data learners attached to their PINGs (the leader hears session touches this way).
+  struct LearnerPing {
+    ServerId from = 0;
+    std::string data;
+  };
+  std::vector<LearnerPing> learner_pings;
   std::optional<PacketType> sync_mode;  ///< a follower learned how it syncs: DIFF, TRUNC or SNAP
   std::optional<Epoch> established;     ///< the role reached BROADCAST in this epoch
   std::optional<std::string> failed;
@@ -99,6 +108,8 @@ struct ZabEffects {
     storage.clear();
     snapshot_requests.clear();
     disk_syncs.clear();
+    syncs.clear();
+    learner_pings.clear();
     sync_mode.reset();
     commit_through.reset();
     messages.clear();

@@ -1,0 +1,133 @@
+// DataTree's image: every node in depth-first order (siblings last-first, so a restore rebuilds
+// the same child order), the ACLs they use, and the live sessions. Restoring validates all of
+// it into a fresh tree and swaps only on success, so a damaged image changes nothing.
+#pragma once
+
+#include <unordered_map>
+
+#include "quorum/tree/data_tree.hpp"
+
+namespace quorum::tree {
+
+namespace detail {
+inline constexpr std::uint32_t snapshot_magic = 0x51545245;  // "QTRE"
+inline constexpr std::uint32_t snapshot_version = 1;
+}  // namespace detail
+
+inline Snapshot DataTree::snapshot() const {
+  std::string out;
+  codec::Encoder e(out);
+  e.put(detail::snapshot_magic);
+  e.put(detail::snapshot_version);
+  // ACLs, renumbered densely in the order nodes first use them.
+  std::unordered_map<std::uint32_t, std::uint32_t> acl_index;
+  std::vector<std::uint32_t> acl_order;
+  std::vector<NodeId> order;
+  order.reserve(nodes_.size());
+  std::vector<NodeId> stack{NodeStore::root()};
+  while (!stack.empty()) {
+    const NodeId at = stack.back();
+    stack.pop_back();
+    order.push_back(at);
+    nodes_.for_each_child(at, [&](NodeId c) { stack.push_back(c); });
+    if (acl_index.emplace(nodes_[at].acl, static_cast<std::uint32_t>(acl_order.size())).second)
+      acl_order.push_back(nodes_[at].acl);
+  }
+  e.put(static_cast<std::uint32_t>(acl_order.size()));
+  for (std::uint32_t slot : acl_order) e.put(acls_[slot]);
+  e.put(static_cast<std::uint32_t>(order.size()));
+  std::unordered_map<NodeId, std::uint32_t> position;
+  position.reserve(order.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) {
+    const NodeId id = order[i];
+    position.emplace(id, i);
+    const NodeRecord& n = nodes_[id];
+    e.put(i == 0 ? UINT32_MAX : position.at(n.parent));
+    e.put(nodes_.name(id));
+    e.put(nodes_.data(id));
+    e.put(n.czxid), e.put(n.mzxid), e.put(n.pzxid), e.put(n.ctime), e.put(n.mtime);
+    e.put(n.ephemeral_owner), e.put(n.version), e.put(n.cversion), e.put(n.aversion);
+    e.put(acl_index.at(n.acl));
+  }
+  e.put(static_cast<std::uint32_t>(sessions_.size()));
+  for (const auto& [id, s] : sessions_) e.put(id), e.put(s.timeout_ms);
+  return Snapshot{last_applied_, std::move(out)};
+}
+
+inline std::error_code DataTree::restore(const Snapshot& snapshot) {
+  const auto damaged = [] { return make_error_code(errc::marshalling_error); };
+  DataTree fresh;
+  if (snapshot.state.empty()) {
+    fresh.last_applied_ = snapshot.last_zxid;
+    *this = std::move(fresh);
+    return {};
+  }
+  codec::Decoder d(snapshot.state);
+  std::uint32_t magic = 0, version = 0;
+  d.get(magic), d.get(version);
+  if (!d.ok() || magic != detail::snapshot_magic || version != detail::snapshot_version)
+    return damaged();
+  std::vector<AclList> acl_lists(d.count(4));
+  for (AclList& acl : acl_lists) d.get(acl);
+  // Each node record takes at least 4 + 4 + 4 + 8*6 + 4*3 + 4 bytes.
+  const std::uint32_t count = d.count(76);
+  if (!d.ok() || count == 0) return damaged();
+  fresh.nodes_.clear();
+  fresh.acls_.clear();
+  std::vector<NodeId> ids(count);
+  std::string name, data;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::uint32_t parent = 0, acl = 0;
+    d.get(parent), d.get(name), d.get(data);
+    NodeRecord fields;
+    d.get(fields.czxid), d.get(fields.mzxid), d.get(fields.pzxid), d.get(fields.ctime);
+    d.get(fields.mtime), d.get(fields.ephemeral_owner), d.get(fields.version);
+    d.get(fields.cversion), d.get(fields.aversion), d.get(acl);
+    if (!d.ok() || acl >= acl_lists.size()) return damaged();
+    NodeId id = NodeStore::root();
+    if (i == 0) {
+      if (parent != UINT32_MAX || !name.empty()) return damaged();
+      fresh.nodes_.set_data(id, data);
+    } else {
+      // A parent comes before its children; a name is one valid path segment, unique there.
+      if (parent >= i || name.empty() || name.find('/') != std::string::npos ||
+          !validate_path("/" + name).empty() || fresh.nodes_.find(ids[parent], name) != no_node)
+        return damaged();
+      id = fresh.nodes_.add(ids[parent], name, data);
+      ++fresh.nodes_[ids[parent]].num_children;
+    }
+    ids[i] = id;
+    NodeRecord& n = fresh.nodes_[id];
+    n.czxid = fields.czxid, n.mzxid = fields.mzxid, n.pzxid = fields.pzxid;
+    n.ctime = fields.ctime, n.mtime = fields.mtime, n.ephemeral_owner = fields.ephemeral_owner;
+    n.version = fields.version, n.cversion = fields.cversion, n.aversion = fields.aversion;
+    n.acl = fresh.acls_.intern(acl_lists[acl]);
+  }
+  const std::uint32_t sessions = d.count(12);
+  for (std::uint32_t i = 0; i < sessions; ++i) {
+    std::int64_t id = 0;
+    std::int32_t timeout = 0;
+    d.get(id), d.get(timeout);
+    fresh.sessions_[id].timeout_ms = timeout;
+  }
+  if (!d.done()) return damaged();
+  for (std::uint32_t i = 1; i < count; ++i) {
+    const std::int64_t owner = fresh.nodes_[ids[i]].ephemeral_owner;
+    if (owner == 0) continue;
+    std::string path = fresh.nodes_.path(ids[i]);
+    if (owner == container_owner) {
+      fresh.containers_.insert(std::move(path));
+    } else if (is_ttl_owner(owner)) {
+      fresh.ttls_.insert(std::move(path));
+    } else {
+      auto s = fresh.sessions_.find(owner);
+      if (s == fresh.sessions_.end()) return damaged();  // an ephemeral without its session
+      s->second.ephemerals.insert(std::move(path));
+    }
+  }
+  fresh.last_applied_ = snapshot.last_zxid;
+  *this = std::move(fresh);
+  return {};
+}
+
+}  // namespace quorum::tree

@@ -1,0 +1,222 @@
+// Where znodes live: one arena of fixed-size records addressed by 32-bit ids, children as an
+// intrusive doubly linked list, each node's name and data in one heap block, and an
+// open-addressing index keyed by (parent id, name). No full path is stored. About 104 bytes
+// per node plus ~6 in the index plus the name and data themselves.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "quorum/config.hpp"
+
+namespace quorum::tree {
+
+using NodeId = std::uint32_t;
+inline constexpr NodeId no_node = UINT32_MAX;
+
+/// One znode's stored fields (ZooKeeper's StatPersisted plus the links).
+struct NodeRecord {
+  std::int64_t czxid = 0;
+  std::int64_t mzxid = 0;
+  std::int64_t pzxid = 0;
+  std::int64_t ctime = 0;
+  std::int64_t mtime = 0;
+  std::int64_t ephemeral_owner = 0;
+  std::int32_t version = 0;
+  std::int32_t cversion = 0;  ///< stored: child creates ever (the sequential counter)
+  std::int32_t aversion = 0;
+  std::int32_t num_children = 0;
+  NodeId parent = no_node;
+  NodeId first_child = no_node;
+  NodeId next_sibling = no_node;
+  NodeId prev_sibling = no_node;
+  std::uint32_t acl = 0;  ///< index into the ACL cache
+  std::uint32_t name_length = 0;
+  std::uint32_t data_length = 0;
+  std::unique_ptr<char[]> block;  ///< name then data; null for a free slot or empty both
+};
+
+class NodeStore {
+ public:
+  NodeStore() { clear(); }
+
+  /// Back to a lone root (id 0, name "").
+  void clear() {
+    nodes_.clear();
+    free_.clear();
+    slots_.assign(16, empty_slot);
+    used_slots_ = 0;
+    live_ = 0;
+    nodes_.emplace_back();
+    live_ = 1;
+  }
+
+  static constexpr NodeId root() noexcept { return 0; }
+  std::size_t size() const noexcept { return live_; }
+
+  NodeRecord& operator[](NodeId id) noexcept { return nodes_[id]; }
+  const NodeRecord& operator[](NodeId id) const noexcept { return nodes_[id]; }
+
+  std::string_view name(NodeId id) const noexcept {
+    const NodeRecord& n = nodes_[id];
+    return n.name_length == 0 ? std::string_view{} : std::string_view(n.block.get(), n.name_length);
+  }
+  std::string_view data(NodeId id) const noexcept {
+    const NodeRecord& n = nodes_[id];
+    return n.data_length == 0 ? std::string_view{}
+                              : std::string_view(n.block.get() + n.name_length, n.data_length);
+  }
+  void set_data(NodeId id, std::string_view data) {
+    NodeRecord& n = nodes_[id];
+    n.block = make_block(name(id), data);
+    n.data_length = static_cast<std::uint32_t>(data.size());
+  }
+
+  /// The child of `parent` called `name`, or no_node.
+  NodeId find(NodeId parent, std::string_view name) const noexcept {
+    std::size_t i = hash(parent, name) & (slots_.size() - 1);
+    for (;; i = (i + 1) & (slots_.size() - 1)) {
+      const NodeId id = slots_[i];
+      if (id == empty_slot) return no_node;
+      if (id != tombstone && nodes_[id].parent == parent && this->name(id) == name) return id;
+    }
+  }
+
+  /// The node at a valid absolute path, or no_node.
+  NodeId lookup(std::string_view path) const noexcept {
+    NodeId at = root();
+    std::size_t i = 1;
+    while (i < path.size() && at != no_node) {
+      std::size_t slash = path.find('/', i);
+      if (slash == std::string_view::npos) slash = path.size();
+      at = find(at, path.substr(i, slash - i));
+      i = slash + 1;
+    }
+    return at;
+  }
+
+  /// Adds a leaf under `parent` (which must not have a child of that name).
+  NodeId add(NodeId parent, std::string_view name, std::string_view data) {
+    NodeId id;
+    if (!free_.empty()) {
+      id = free_.back();
+      free_.pop_back();
+      nodes_[id] = NodeRecord{};
+    } else {
+      QUORUM_ASSERT(nodes_.size() < no_node - 2, "the node arena is full");
+      id = static_cast<NodeId>(nodes_.size());
+      nodes_.emplace_back();
+    }
+    NodeRecord& n = nodes_[id];
+    n.block = make_block(name, data);
+    n.name_length = static_cast<std::uint32_t>(name.size());
+    n.data_length = static_cast<std::uint32_t>(data.size());
+    n.parent = parent;
+    NodeRecord& p = nodes_[parent];
+    n.next_sibling = p.first_child;
+    if (p.first_child != no_node) nodes_[p.first_child].prev_sibling = id;
+    p.first_child = id;
+    ++live_;
+    index(id);
+    return id;
+  }
+
+  /// Removes a leaf.
+  void remove(NodeId id) {
+    NodeRecord& n = nodes_[id];
+    QUORUM_ASSERT(n.first_child == no_node && id != root(), "only leaves can be removed");
+    unindex(id);
+    if (n.prev_sibling != no_node)
+      nodes_[n.prev_sibling].next_sibling = n.next_sibling;
+    else
+      nodes_[n.parent].first_child = n.next_sibling;
+    if (n.next_sibling != no_node) nodes_[n.next_sibling].prev_sibling = n.prev_sibling;
+    n = NodeRecord{};
+    free_.push_back(id);
+    --live_;
+  }
+
+  /// The absolute path of a node, rebuilt from its ancestors.
+  std::string path(NodeId id) const {
+    if (id == root()) return "/";
+    std::vector<std::string_view> parts;
+    for (NodeId at = id; at != root(); at = nodes_[at].parent) parts.push_back(name(at));
+    std::string out;
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+      out.push_back('/');
+      out.append(*it);
+    }
+    return out;
+  }
+
+  template <class F>
+  void for_each_child(NodeId parent, F&& f) const {
+    for (NodeId c = nodes_[parent].first_child; c != no_node; c = nodes_[c].next_sibling) f(c);
+  }
+
+ private:
+  static constexpr NodeId empty_slot = UINT32_MAX;
+  static constexpr NodeId tombstone = UINT32_MAX - 1;
+
+  static std::unique_ptr<char[]> make_block(std::string_view name, std::string_view data) {
+    if (name.empty() && data.empty()) return nullptr;
+    auto block = std::make_unique_for_overwrite<char[]>(name.size() + data.size());
+    if (!name.empty()) std::memcpy(block.get(), name.data(), name.size());
+    if (!data.empty()) std::memcpy(block.get() + name.size(), data.data(), data.size());
+    return block;
+  }
+
+  static std::size_t hash(NodeId parent, std::string_view name) noexcept {
+    std::uint64_t h = 1469598103934665603ull ^ parent;  // FNV-1a over the parent and the name
+    h *= 1099511628211ull;
+    for (char c : name) {
+      h ^= static_cast<std::uint8_t>(c);
+      h *= 1099511628211ull;
+    }
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+
+  void index(NodeId id) {
+    if ((used_slots_ + 1) * 10 > slots_.size() * 7) rehash();
+    std::size_t i = hash(nodes_[id].parent, name(id)) & (slots_.size() - 1);
+    while (slots_[i] != empty_slot && slots_[i] != tombstone) i = (i + 1) & (slots_.size() - 1);
+    if (slots_[i] == empty_slot) ++used_slots_;
+    slots_[i] = id;
+  }
+
+  void unindex(NodeId id) {
+    std::size_t i = hash(nodes_[id].parent, name(id)) & (slots_.size() - 1);
+    while (slots_[i] != id) i = (i + 1) & (slots_.size() - 1);
+    slots_[i] = tombstone;
+  }
+
+  void rehash() {
+    std::size_t live_slots = 0;
+    for (NodeId id : slots_) live_slots += (id != empty_slot && id != tombstone);
+    std::size_t capacity = slots_.size();
+    while ((live_slots + 1) * 10 > capacity * 5) capacity *= 2;  // leave room to grow
+    std::vector<NodeId> old = std::move(slots_);
+    slots_.assign(capacity, empty_slot);
+    used_slots_ = 0;
+    for (NodeId id : old)
+      if (id != empty_slot && id != tombstone) {
+        std::size_t i = hash(nodes_[id].parent, name(id)) & (slots_.size() - 1);
+        while (slots_[i] != empty_slot) i = (i + 1) & (slots_.size() - 1);
+        slots_[i] = id;
+        ++used_slots_;
+      }
+  }
+
+  std::vector<NodeRecord> nodes_;
+  std::vector<NodeId> free_;
+  std::vector<NodeId> slots_;
+  std::size_t used_slots_ = 0;  // live entries plus tombstones
+  std::size_t live_ = 0;
+};
+
+}  // namespace quorum::tree
