@@ -56,19 +56,21 @@ template <class Bytes>
 std::string base64(const Bytes& bytes) {
   static constexpr char alphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto byte = [&](std::size_t at) {
+    return static_cast<std::uint32_t>(static_cast<std::uint8_t>(bytes[at]));
+  };
   std::string out;
   std::size_t i = 0;
   const std::size_t n = bytes.size();
   for (; i + 2 < n; i += 3) {
-    const std::uint32_t v = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) |
-                            std::uint32_t{bytes[i + 2]};
+    const std::uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
     for (int s = 18; s >= 0; s -= 6) out.push_back(alphabet[(v >> s) & 63u]);
   }
   if (i + 1 == n) {
-    const std::uint32_t v = std::uint32_t{bytes[i]} << 16;
+    const std::uint32_t v = byte(i) << 16;
     out += {alphabet[(v >> 18) & 63u], alphabet[(v >> 12) & 63u], '=', '='};
   } else if (i + 2 == n) {
-    const std::uint32_t v = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8);
+    const std::uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8);
     out += {alphabet[(v >> 18) & 63u], alphabet[(v >> 12) & 63u], alphabet[(v >> 6) & 63u], '='};
   }
   return out;

@@ -42,9 +42,15 @@ struct Acl {
 using AclList = std::vector<Acl>;
 
 /// ZooDefs.Ids: anyone may do anything / only read; the creator's authenticated ids get all.
-inline AclList open_acl_unsafe() { return {{perm::all, {"world", "anyone"}}}; }
-inline AclList read_acl_unsafe() { return {{perm::read, {"world", "anyone"}}}; }
-inline AclList creator_all_acl() { return {{perm::all, {"auth", ""}}}; }
+inline AclList open_acl_unsafe() {
+  return {{perm::all, {"world", "anyone"}}};
+}
+inline AclList read_acl_unsafe() {
+  return {{perm::read, {"world", "anyone"}}};
+}
+inline AclList creator_all_acl() {
+  return {{perm::all, {"auth", ""}}};
+}
 
 /// The digest scheme's id for "user:password": "user:" + base64(sha1("user:password")).
 inline std::string digest_id(std::string_view user_colon_password) {
@@ -80,7 +86,8 @@ inline bool parse_ipv4(std::string_view text, std::uint32_t& out) {
 }
 
 // "a.b.c.d" or "a.b.c.d/bits": the address and mask.
-inline bool parse_ip_pattern(std::string_view pattern, std::uint32_t& address, std::uint32_t& mask) {
+inline bool parse_ip_pattern(std::string_view pattern, std::uint32_t& address,
+                             std::uint32_t& mask) {
   int bits = 32;
   const auto slash = pattern.find('/');
   if (slash != std::string_view::npos) {
@@ -119,8 +126,7 @@ inline bool acl_allows(std::span<const Acl> acl, std::int32_t perm, std::span<co
     if (entry.id.scheme == "world" && entry.id.id == "anyone") return true;
     for (const Id& who : auth) {
       if (who.scheme != entry.id.scheme) continue;
-      if (who.scheme == "ip" ? ip_matches(entry.id.id, who.id) : who.id == entry.id.id)
-        return true;
+      if (who.scheme == "ip" ? ip_matches(entry.id.id, who.id) : who.id == entry.id.id) return true;
     }
   }
   return false;

@@ -61,7 +61,7 @@ class DataTree {
     outcome_.zxid = txn.zxid;
     last_applied_ = txn.zxid;
     TxnRecord record;
-    if (!codec::decode(txn.data, record)) {
+    if (!encoding::decode(txn.data, record)) {
       // Our own leader built it and storage checksums it: count it, change nothing, so every
       // member stays identical and the damage is visible.
       ++undecodable_txns_;
@@ -71,7 +71,9 @@ class DataTree {
     outcome_.session = record.session;
     outcome_.cxid = record.cxid;
     outcome_.result = std::visit(
-        [&](auto& body) { return apply_body(body, txn.zxid.value, record.session, record.time_ms); },
+        [&](auto& body) {
+          return apply_body(body, txn.zxid.value, record.session, record.time_ms);
+        },
         record.body);
   }
 
@@ -195,7 +197,8 @@ class DataTree {
     }
     r.stat = stat_of(id);
     outcome_.changes.push_back({t.path, EventType::node_created});
-    outcome_.changes.push_back({std::string(parent_path(t.path)), EventType::node_children_changed});
+    outcome_.changes.push_back(
+        {std::string(parent_path(t.path)), EventType::node_children_changed});
     return r;
   }
 
@@ -262,8 +265,7 @@ class DataTree {
     return r;
   }
 
-  OpResult apply_body(const CreateSessionTxn& t, std::int64_t, std::int64_t session,
-                      std::int64_t) {
+  OpResult apply_body(const CreateSessionTxn& t, std::int64_t, std::int64_t session, std::int64_t) {
     sessions_[session].timeout_ms = t.timeout_ms;
     return {OpCode::create_session, errc::ok, {}, {}};
   }

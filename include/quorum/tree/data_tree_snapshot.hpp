@@ -16,7 +16,7 @@ inline constexpr std::uint32_t snapshot_version = 1;
 
 inline Snapshot DataTree::snapshot() const {
   std::string out;
-  codec::Encoder e(out);
+  encoding::Encoder e(out);
   e.put(detail::snapshot_magic);
   e.put(detail::snapshot_version);
   // ACLs, renumbered densely in the order nodes first use them.
@@ -62,7 +62,7 @@ inline std::error_code DataTree::restore(const Snapshot& snapshot) {
     *this = std::move(fresh);
     return {};
   }
-  codec::Decoder d(snapshot.state);
+  encoding::Decoder d(snapshot.state);
   std::uint32_t magic = 0, version = 0;
   d.get(magic), d.get(version);
   if (!d.ok() || magic != detail::snapshot_magic || version != detail::snapshot_version)

@@ -12,7 +12,7 @@
 
 #include "quorum/tree/records.hpp"
 
-namespace quorum::tree::codec {
+namespace quorum::tree::encoding {
 
 namespace detail {
 template <class T>
@@ -122,24 +122,44 @@ inline void put(Encoder& e, const CreateRequest& r) {
 inline void get(Decoder& d, CreateRequest& r) {
   d.get(r.path), d.get(r.data), d.get(r.acl), d.get(r.mode), d.get(r.ttl_ms), d.get(r.op);
 }
-inline void put(Encoder& e, const DeleteRequest& r) { e.put(std::string_view(r.path)), e.put(r.version); }
-inline void get(Decoder& d, DeleteRequest& r) { d.get(r.path), d.get(r.version); }
+inline void put(Encoder& e, const DeleteRequest& r) {
+  e.put(std::string_view(r.path)), e.put(r.version);
+}
+inline void get(Decoder& d, DeleteRequest& r) {
+  d.get(r.path), d.get(r.version);
+}
 inline void put(Encoder& e, const SetDataRequest& r) {
   e.put(std::string_view(r.path)), e.put(std::string_view(r.data)), e.put(r.version);
 }
-inline void get(Decoder& d, SetDataRequest& r) { d.get(r.path), d.get(r.data), d.get(r.version); }
+inline void get(Decoder& d, SetDataRequest& r) {
+  d.get(r.path), d.get(r.data), d.get(r.version);
+}
 inline void put(Encoder& e, const SetAclRequest& r) {
   e.put(std::string_view(r.path)), e.put(r.acl), e.put(r.version);
 }
-inline void get(Decoder& d, SetAclRequest& r) { d.get(r.path), d.get(r.acl), d.get(r.version); }
-inline void put(Encoder& e, const CheckRequest& r) { e.put(std::string_view(r.path)), e.put(r.version); }
-inline void get(Decoder& d, CheckRequest& r) { d.get(r.path), d.get(r.version); }
-inline void put(Encoder& e, const CreateSessionRequest& r) { e.put(r.timeout_ms); }
-inline void get(Decoder& d, CreateSessionRequest& r) { d.get(r.timeout_ms); }
+inline void get(Decoder& d, SetAclRequest& r) {
+  d.get(r.path), d.get(r.acl), d.get(r.version);
+}
+inline void put(Encoder& e, const CheckRequest& r) {
+  e.put(std::string_view(r.path)), e.put(r.version);
+}
+inline void get(Decoder& d, CheckRequest& r) {
+  d.get(r.path), d.get(r.version);
+}
+inline void put(Encoder& e, const CreateSessionRequest& r) {
+  e.put(r.timeout_ms);
+}
+inline void get(Decoder& d, CreateSessionRequest& r) {
+  d.get(r.timeout_ms);
+}
 inline void put(Encoder&, const CloseSessionRequest&) {}
 inline void get(Decoder&, CloseSessionRequest&) {}
-inline void put(Encoder& e, const DeleteContainerRequest& r) { e.put(std::string_view(r.path)); }
-inline void get(Decoder& d, DeleteContainerRequest& r) { d.get(r.path); }
+inline void put(Encoder& e, const DeleteContainerRequest& r) {
+  e.put(std::string_view(r.path));
+}
+inline void get(Decoder& d, DeleteContainerRequest& r) {
+  d.get(r.path);
+}
 
 inline void put(Encoder& e, const CreateTxn& t) {
   e.put(std::string_view(t.path)), e.put(std::string_view(t.data)), e.put(t.acl);
@@ -149,22 +169,42 @@ inline void get(Decoder& d, CreateTxn& t) {
   d.get(t.path), d.get(t.data), d.get(t.acl), d.get(t.ephemeral_owner), d.get(t.parent_cversion);
   d.get(t.op);
 }
-inline void put(Encoder& e, const DeleteTxn& t) { e.put(std::string_view(t.path)), e.put(t.op); }
-inline void get(Decoder& d, DeleteTxn& t) { d.get(t.path), d.get(t.op); }
+inline void put(Encoder& e, const DeleteTxn& t) {
+  e.put(std::string_view(t.path)), e.put(t.op);
+}
+inline void get(Decoder& d, DeleteTxn& t) {
+  d.get(t.path), d.get(t.op);
+}
 inline void put(Encoder& e, const SetDataTxn& t) {
   e.put(std::string_view(t.path)), e.put(std::string_view(t.data)), e.put(t.version);
 }
-inline void get(Decoder& d, SetDataTxn& t) { d.get(t.path), d.get(t.data), d.get(t.version); }
+inline void get(Decoder& d, SetDataTxn& t) {
+  d.get(t.path), d.get(t.data), d.get(t.version);
+}
 inline void put(Encoder& e, const SetAclTxn& t) {
   e.put(std::string_view(t.path)), e.put(t.acl), e.put(t.version);
 }
-inline void get(Decoder& d, SetAclTxn& t) { d.get(t.path), d.get(t.acl), d.get(t.version); }
-inline void put(Encoder& e, const CheckTxn& t) { e.put(std::string_view(t.path)), e.put(t.version); }
-inline void get(Decoder& d, CheckTxn& t) { d.get(t.path), d.get(t.version); }
-inline void put(Encoder& e, const ErrorTxn& t) { e.put(t.err), e.put(t.op); }
-inline void get(Decoder& d, ErrorTxn& t) { d.get(t.err), d.get(t.op); }
-inline void put(Encoder& e, const CreateSessionTxn& t) { e.put(t.timeout_ms); }
-inline void get(Decoder& d, CreateSessionTxn& t) { d.get(t.timeout_ms); }
+inline void get(Decoder& d, SetAclTxn& t) {
+  d.get(t.path), d.get(t.acl), d.get(t.version);
+}
+inline void put(Encoder& e, const CheckTxn& t) {
+  e.put(std::string_view(t.path)), e.put(t.version);
+}
+inline void get(Decoder& d, CheckTxn& t) {
+  d.get(t.path), d.get(t.version);
+}
+inline void put(Encoder& e, const ErrorTxn& t) {
+  e.put(t.err), e.put(t.op);
+}
+inline void get(Decoder& d, ErrorTxn& t) {
+  d.get(t.err), d.get(t.op);
+}
+inline void put(Encoder& e, const CreateSessionTxn& t) {
+  e.put(t.timeout_ms);
+}
+inline void get(Decoder& d, CreateSessionTxn& t) {
+  d.get(t.timeout_ms);
+}
 inline void put(Encoder& e, const CloseSessionTxn& t) {
   e.put(static_cast<std::uint32_t>(t.paths_to_delete.size()));
   for (const std::string& p : t.paths_to_delete) e.put(std::string_view(p));
@@ -263,4 +303,4 @@ inline bool decode(std::string_view bytes, TxnRecord& t) {
   return d.done();
 }
 
-}  // namespace quorum::tree::codec
+}  // namespace quorum::tree::encoding

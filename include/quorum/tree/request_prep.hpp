@@ -19,7 +19,7 @@ namespace quorum::tree {
 
 struct PrepLimits {
   std::size_t max_data_bytes = 1024 * 1024;  ///< znode data limit (jute.maxbuffer's role)
-  bool ttl_enabled = true;  ///< ZooKeeper's zookeeper.extendedTypesEnabled
+  bool ttl_enabled = true;                   ///< ZooKeeper's zookeeper.extendedTypesEnabled
 };
 
 class RequestPrep {
@@ -38,8 +38,8 @@ class RequestPrep {
     forget_applied();
     zxid_ = zxid.value;
     TxnRecord txn{request.session, request.cxid, request.time_ms, ErrorTxn{}};
-    txn.body = std::visit([&](const auto& body) { return prep(request, body, via, now); },
-                          request.body);
+    txn.body =
+        std::visit([&](const auto& body) { return prep(request, body, via, now); }, request.body);
     return txn;
   }
 
