@@ -60,15 +60,11 @@ TEST_CASE("visible cversion counts creates and deletes - stored counts creates")
 TEST_CASE("sequential names come from the parent's stored cversion") {
   TreeHarness h;
   h.create("/q");
-  CHECK(h.create("/q/n-", {}, CreateMode::persistent_sequential).result.path ==
-        "/q/n-0000000000");
-  CHECK(h.create("/q/n-", {}, CreateMode::persistent_sequential).result.path ==
-        "/q/n-0000000001");
-  CHECK(h.create("/q/n-", {}, CreateMode::persistent_sequential).result.path ==
-        "/q/n-0000000002");
+  CHECK(h.create("/q/n-", {}, CreateMode::persistent_sequential).result.path == "/q/n-0000000000");
+  CHECK(h.create("/q/n-", {}, CreateMode::persistent_sequential).result.path == "/q/n-0000000001");
+  CHECK(h.create("/q/n-", {}, CreateMode::persistent_sequential).result.path == "/q/n-0000000002");
   h.remove("/q/n-0000000001");
-  CHECK(h.create("/q/n-", {}, CreateMode::persistent_sequential).result.path ==
-        "/q/n-0000000003");
+  CHECK(h.create("/q/n-", {}, CreateMode::persistent_sequential).result.path == "/q/n-0000000003");
   // A sequential create may end in '/'.
   CHECK(h.create("/q/", {}, CreateMode::persistent_sequential).result.path == "/q/0000000004");
   CHECK(h.create("/q/", {}, CreateMode::persistent).result.err == errc::bad_arguments);
@@ -100,14 +96,15 @@ TEST_CASE("create reports each of ZooKeeper's errors") {
   CHECK(h.create("/fits", std::string(1024 * 1024, 'x')).result.err == errc::ok);
   CHECK(h.create("/noacl", {}, CreateMode::persistent, {}).result.err == errc::invalid_acl);
   // A mode that does not match its opcode.
-  CHECK(h.run(CreateRequest{"/c", {}, open_acl_unsafe(), CreateMode::container, 0,
-                            OpCode::create2})
+  CHECK(h.run(CreateRequest{"/c", {}, open_acl_unsafe(), CreateMode::container, 0, OpCode::create2})
             .result.err == errc::bad_arguments);
-  CHECK(h.run(CreateRequest{"/t", {}, open_acl_unsafe(), CreateMode::persistent_with_ttl, 0,
-                            OpCode::create_ttl})
-            .result.err == errc::bad_arguments);  // TTL must be positive
-  CHECK(h.run(CreateRequest{"/m", {}, open_acl_unsafe(), static_cast<CreateMode>(7), 0,
-                            OpCode::create2})
+  CHECK(
+      h
+          .run(CreateRequest{
+              "/t", {}, open_acl_unsafe(), CreateMode::persistent_with_ttl, 0, OpCode::create_ttl})
+          .result.err == errc::bad_arguments);  // TTL must be positive
+  CHECK(h.run(CreateRequest{
+                  "/m", {}, open_acl_unsafe(), static_cast<CreateMode>(7), 0, OpCode::create2})
             .result.err == errc::bad_arguments);
 }
 
@@ -216,8 +213,8 @@ TEST_CASE("prep sees changes proposed but not yet applied") {
   const Txn s1 = h.propose(SetDataRequest{"/a", "1", 0});
   const Txn s2 = h.propose(SetDataRequest{"/a", "2", 0});  // version is 1 by now
   const Txn del = h.propose(DeleteRequest{"/a", -1});      // /a/b is pending
-  const Txn seq = h.propose(CreateRequest{"/a/s", {}, open_acl_unsafe(),
-                                          CreateMode::persistent_sequential});
+  const Txn seq =
+      h.propose(CreateRequest{"/a/s", {}, open_acl_unsafe(), CreateMode::persistent_sequential});
   CHECK(h.apply(a).result.err == errc::ok);
   CHECK(h.apply(b).result.err == errc::ok);
   CHECK(h.apply(dup).result.err == errc::node_exists);
@@ -233,9 +230,9 @@ TEST_CASE("prep sees changes proposed but not yet applied") {
 TEST_CASE("multi is all or nothing under one zxid") {
   TreeHarness h;
   h.create("/a", "x");
-  const auto ok = h.run(MultiRequest{{CreateRequest{"/m", "1", open_acl_unsafe()},
-                                      SetDataRequest{"/m", "2", 0}, CheckRequest{"/a", 0},
-                                      DeleteRequest{"/a", 0}}});
+  const auto ok =
+      h.run(MultiRequest{{CreateRequest{"/m", "1", open_acl_unsafe()}, SetDataRequest{"/m", "2", 0},
+                          CheckRequest{"/a", 0}, DeleteRequest{"/a", 0}}});
   REQUIRE(ok.multi.size() == 4);
   for (const auto& r : ok.multi) CHECK(r.err == errc::ok);
   CHECK(ok.multi[0].path == "/m");
@@ -244,9 +241,9 @@ TEST_CASE("multi is all or nothing under one zxid") {
   CHECK(h.stat("/m").mzxid == ok.zxid);
   CHECK(h.tree.find("/a") == no_node);
 
-  const auto failed = h.run(MultiRequest{{CreateRequest{"/n", {}, open_acl_unsafe()},
-                                          CreateRequest{"/m", {}, open_acl_unsafe()},
-                                          SetDataRequest{"/n", "3", -1}}});
+  const auto failed = h.run(
+      MultiRequest{{CreateRequest{"/n", {}, open_acl_unsafe()},
+                    CreateRequest{"/m", {}, open_acl_unsafe()}, SetDataRequest{"/n", "3", -1}}});
   REQUIRE(failed.multi.size() == 3);
   CHECK(failed.result.err == errc::ok);  // the header carries 0 even when an op failed
   CHECK(failed.multi[0].err == errc::ok);
@@ -286,7 +283,7 @@ TEST_CASE("closing a session deletes its ephemerals - pending ones included") {
 TEST_CASE("containers and TTL nodes become cleanup candidates as ZooKeeper's") {
   TreeHarness h;
   REQUIRE(h.create("/c", {}, CreateMode::container).result.err == errc::ok);
-  CHECK(h.stat("/c").ephemeral_owner == 0);  // clients see 0 for containers
+  CHECK(h.stat("/c").ephemeral_owner == 0);             // clients see 0 for containers
   CHECK(h.tree.cleanup_candidates(h.time_ms).empty());  // never had a child
   h.create("/c/x");
   CHECK(h.tree.cleanup_candidates(h.time_ms).empty());
@@ -311,7 +308,8 @@ TEST_CASE("a snapshot restores the same tree and a damaged one changes nothing")
   h.create("/c", {}, CreateMode::container);
   h.create("/c/x");
   h.create("/t", {}, CreateMode::persistent_with_ttl);
-  for (int i = 0; i < 20; ++i) h.create("/a/s-", std::to_string(i), CreateMode::persistent_sequential);
+  for (int i = 0; i < 20; ++i)
+    h.create("/a/s-", std::to_string(i), CreateMode::persistent_sequential);
   h.remove("/a/s-0000000005");
   h.set("/a", "new");
   const Snapshot image = h.tree.snapshot();
@@ -344,8 +342,8 @@ TEST_CASE("a snapshot restores the same tree and a damaged one changes nothing")
 
 TEST_CASE("the record codec never reads past its input") {
   TreeHarness h;
-  const Txn txn = h.propose(MultiRequest{{CreateRequest{"/m", "1", open_acl_unsafe()},
-                                          SetDataRequest{"/m", "2", 0}}});
+  const Txn txn = h.propose(
+      MultiRequest{{CreateRequest{"/m", "1", open_acl_unsafe()}, SetDataRequest{"/m", "2", 0}}});
   TxnRecord back;
   REQUIRE(encoding::decode(txn.data, back));
   CHECK(encoding::encode(back) == txn.data);
@@ -371,7 +369,10 @@ TEST_CASE("the record codec never reads past its input") {
 }
 
 TEST_CASE("requests survive the codec unchanged") {
-  const Request r{42, 7, 123456, {{"digest", "u:h"}},
+  const Request r{42,
+                  7,
+                  123456,
+                  {{"digest", "u:h"}},
                   MultiRequest{{CreateRequest{"/x", "d", open_acl_unsafe(),
                                               CreateMode::ephemeral_sequential, 0, OpCode::create},
                                 DeleteRequest{"/y", 3}, CheckRequest{"/z", -1}}}};

@@ -1,0 +1,652 @@
+// NodeCore<Transport, Storage>: one member serving the data tree. Election and ZAB (Replica)
+// replicate the txns; the leader's prep stage turns requests into txns; the member applies
+// them to its tree, fires its sessions' watches and answers its own clients. Sans-I/O: the host
+// feeds messages, ticks and client calls on one thread, and replies come back on it.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "quorum/node/reply.hpp"
+#include "quorum/tree/watch_manager.hpp"
+
+namespace quorum {
+
+namespace detail {
+// The data tree as Replica's state machine, reporting each applied txn and each restore.
+class TreeMachine {
+ public:
+  std::function<void(const tree::ApplyOutcome&)> on_apply;
+  std::function<void(Zxid before)> on_restore;
+
+  void apply(const Txn& txn) {
+    tree.apply(txn);
+    // Replays after a restore re-apply what this member applied before: already reported.
+    if (txn.zxid > reported_ && on_apply) {
+      reported_ = txn.zxid;
+      on_apply(tree.outcome());
+    }
+  }
+  Snapshot snapshot() const { return tree.snapshot(); }
+  std::error_code restore(const Snapshot& s) {
+    const Zxid before = tree.last_applied_zxid();
+    const std::error_code ec = tree.restore(s);
+    if (!ec) {
+      if (tree.last_applied_zxid() > reported_) reported_ = tree.last_applied_zxid();
+      if (on_restore) on_restore(before);
+    }
+    return ec;
+  }
+  Zxid last_applied_zxid() const { return tree.last_applied_zxid(); }
+
+  tree::DataTree tree;
+
+ private:
+  Zxid reported_ = Zxid::none();
+};
+}  // namespace detail
+
+template <class TransportPolicy, class StoragePolicy>
+class NodeCore {
+ public:
+  using Member = Replica<TransportPolicy, StoragePolicy, detail::TreeMachine>;
+
+  /// Throws std::invalid_argument, with the reason, for settings that cannot work.
+  NodeCore(NodeConfig config, TransportPolicy& transport, StoragePolicy& storage)
+      : config_(std::move(config)),
+        tracker_(config_.replica.tick),
+        prep_(machine_.tree, tracker_, config_.limits),
+        ids_(config_.replica.self, config_.session_id_clock_ms),
+        replica_(config_.replica, transport, storage, machine_) {
+    if (config_.min_session_ticks < 1 || config_.max_session_ticks < config_.min_session_ticks)
+      throw std::invalid_argument(
+          "quorum: bad node config: session bounds need 1 <= min_session_ticks <= "
+          "max_session_ticks");
+    machine_.on_apply = [this](const tree::ApplyOutcome& o) { applied(o); };
+    machine_.on_restore = [this](Zxid before) { restored(before); };
+    replica_.set_role_observer([this](const RoleEvent& e) { role_event(e); });
+    ReplicaHooks hooks;
+    hooks.prepare = [this](Txn& txn, ServerId via) { prepare(txn, via); };
+    hooks.ping_payload = [this] { return ping_payload(); };
+    hooks.learner_ping = [this](ServerId from, const std::string& data) {
+      learner_ping(from, data);
+    };
+    hooks.sync_done = [this](const std::string& data) { sync_done(data); };
+    replica_.set_hooks(std::move(hooks));
+  }
+
+  NodeCore(const NodeCore&) = delete;
+  NodeCore& operator=(const NodeCore&) = delete;
+
+  void set_role_observer(typename Member::RoleObserver o) { user_role_observer_ = std::move(o); }
+  void set_election_observer(typename Member::ElectionObserver o) {
+    replica_.set_election_observer(std::move(o));
+  }
+
+  // ---- the member's inputs --------------------------------------------------------------------
+
+  void start(Instant now) {
+    now_ = now;
+    replica_.start(now);
+  }
+  void receive(ServerId from, const Message& m, Instant now) {
+    now_ = now;
+    replica_.receive(from, m, now);
+  }
+  void tick(Instant now) {
+    now_ = now;
+    replica_.tick(now);
+    if (leading()) lead_tick(now);
+  }
+  void log_durable(Instant now) {
+    now_ = now;
+    replica_.log_durable(now);
+  }
+
+  // ---- client calls ---------------------------------------------------------------------------
+
+  /// A new session with `timeout_ms` clamped to the configured bounds; `watcher` hears its
+  /// watch events and state changes. Replies once the createSession txn is applied here.
+  void open_session(std::int32_t timeout_ms, WatchHandler watcher, ReplyHandler done,
+                    Instant now) {
+    now_ = now;
+    if (!serving()) return done(failure(errc::connection_loss));
+    const std::int64_t id = ids_.next();
+    const auto tick_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config_.replica.tick).count();
+    const auto lo = static_cast<std::int32_t>(tick_ms * config_.min_session_ticks);
+    const auto hi = static_cast<std::int32_t>(tick_ms * config_.max_session_ticks);
+    const std::int32_t timeout = std::clamp(timeout_ms, lo, hi);
+    Client& c = clients_[id];
+    c.watcher = std::move(watcher);
+    c.timeout_ms = timeout;
+    c.auth.push_back({"ip", "127.0.0.1"});  // in process: the loopback identity
+    c.opening = true;
+    submit_write(id, c, tree::CreateSessionRequest{timeout},
+                 [this, id, timeout, done = std::move(done)](Reply r) mutable {
+                   if (!r.error) {
+                     r.session = id;
+                     r.timeout_ms = timeout;
+                     r.password = tree::session_password(id);
+                     if (auto it = clients_.find(id); it != clients_.end())
+                       it->second.opening = false;
+                   } else {
+                     clients_.erase(id);
+                   }
+                   done(std::move(r));
+                 });
+  }
+
+  /// Reattaches a session created elsewhere (its client moved here). Refused as
+  /// SESSIONEXPIRED for an unknown session or a wrong password, and with CONNECTIONLOSS when
+  /// this member has not yet applied `last_zxid_seen` (the client should try another).
+  void attach_session(std::int64_t id, const tree::SessionPassword& password,
+                      Zxid last_zxid_seen, WatchHandler watcher, ReplyHandler done, Instant now) {
+    now_ = now;
+    if (!serving()) return done(failure(errc::connection_loss));
+    if (last_zxid_seen > machine_.tree.last_applied_zxid())
+      return done(failure(errc::connection_loss));
+    auto s = machine_.tree.sessions().find(id);
+    if (s == machine_.tree.sessions().end() || password != tree::session_password(id))
+      return done(failure(errc::session_expired));
+    Client& c = clients_[id];
+    c.watcher = std::move(watcher);
+    c.timeout_ms = s->second.timeout_ms;
+    c.revalidate = true;
+    if (c.auth.empty()) c.auth.push_back({"ip", "127.0.0.1"});
+    if (leading()) tracker_.touch(id, config_.replica.self, true, now);
+    Reply r;
+    r.session = id;
+    r.timeout_ms = c.timeout_ms;
+    r.zxid = machine_.tree.last_applied_zxid();
+    done(std::move(r));
+  }
+
+  /// The client leaves without closing: no more heartbeats from here, its watches go, and
+  /// what it had pending fails with CONNECTIONLOSS. The session lives on until it expires.
+  void detach_session(std::int64_t id) {
+    auto it = clients_.find(id);
+    if (it == clients_.end()) return;
+    Client c = std::move(it->second);
+    clients_.erase(it);
+    watches_.remove_session(id);
+    for (Pending& p : c.queue) p.done(failure(errc::connection_loss));
+  }
+
+  /// Closes the session: its ephemerals go; replies once that is applied here.
+  void close_session(std::int64_t id, ReplyHandler done, Instant now) {
+    now_ = now;
+    Client* c = client(id, done);
+    if (!c) return;
+    c->closing = true;
+    submit_write(id, *c, tree::CloseSessionRequest{}, std::move(done));
+  }
+
+  /// create, delete, setData, setACL, multi (check rides in multi).
+  void write(std::int64_t id, tree::RequestBody body, ReplyHandler done, Instant now) {
+    now_ = now;
+    Client* c = client(id, done);
+    if (!c) return;
+    submit_write(id, *c, std::move(body), std::move(done));
+  }
+
+  /// A read served from this member's tree, after the session's earlier operations.
+  void read(std::int64_t id, ReadRequest request, ReplyHandler done, Instant now) {
+    now_ = now;
+    Client* c = client(id, done);
+    if (!c) return;
+    enqueue_local(id, *c, [this, id, request = std::move(request)] { return serve_read(id, request); },
+                  std::move(done));
+  }
+
+  /// multiRead: each op succeeds or fails alone.
+  void multi_read(std::int64_t id, std::vector<ReadRequest> reads, ReplyHandler done,
+                  Instant now) {
+    now_ = now;
+    Client* c = client(id, done);
+    if (!c) return;
+    enqueue_local(
+        id, *c,
+        [this, id, reads = std::move(reads)] {
+          Reply all;
+          all.zxid = machine_.tree.last_applied_zxid();
+          for (ReadRequest r : reads) {
+            r.watch = false;
+            Reply one = serve_read(id, r);
+            tree::OpResult result{r.op, one.error ? static_cast<errc>(one.error.value()) : errc::ok,
+                                  {}, one.stat};
+            result.path = one.data;  // getData's bytes travel in path for multiRead results
+            if (r.op != tree::OpCode::get_data) result.path.clear();
+            all.results.push_back(std::move(result));
+            all.children.insert(all.children.end(), one.children.begin(), one.children.end());
+          }
+          return all;
+        },
+        std::move(done));
+  }
+
+  /// addWatch / removeWatches / checkWatches, in order with the session's other operations.
+  void watch(std::int64_t id, WatchRequest request, ReplyHandler done, Instant now) {
+    now_ = now;
+    Client* c = client(id, done);
+    if (!c) return;
+    enqueue_local(id, *c, [this, id, request = std::move(request)] { return serve_watch(id, request); },
+                  std::move(done));
+  }
+
+  /// sync(path): replies once everything the leader had proposed before it is applied here.
+  void sync(std::int64_t id, std::string path, ReplyHandler done, Instant now) {
+    now_ = now;
+    Client* c = client(id, done);
+    if (!c) return;
+    if (!tree::validate_path(path).empty()) return done(failure(errc::bad_arguments));
+    const std::int32_t cxid = ++c->cxid;
+    std::string marker = std::to_string(id) + ":" + std::to_string(cxid);
+    // Queued before submitting: a leader may answer within submit().
+    c->queue.push_back(Pending{Pending::Kind::sync, cxid, {},
+                               [path, done = std::move(done)](Reply r) mutable {
+                                 r.path = path;
+                                 done(std::move(r));
+                               }});
+    if (!replica_.submit({Txn{{}, txn_type_sync_marker, marker}}, now)) fail_last(id);
+  }
+
+  /// addAuth: digest "user:password" adds the id user:BASE64(SHA1(user:password)).
+  void add_auth(std::int64_t id, const std::string& scheme, const std::string& auth,
+                ReplyHandler done) {
+    Client* c = client(id, done);
+    if (!c) return;
+    if (scheme != "digest" || auth.find(':') == std::string::npos)
+      return done(failure(errc::auth_failed));
+    tree::Id who{"digest", tree::digest_id(auth)};
+    if (std::find(c->auth.begin(), c->auth.end(), who) == c->auth.end()) c->auth.push_back(who);
+    done(Reply{});
+  }
+
+  // ---- queries ----------------------------------------------------------------------------------
+
+  const tree::DataTree& tree() const noexcept { return machine_.tree; }
+  const Member& replica() const noexcept { return replica_; }
+  const tree::WatchManager& watches() const noexcept { return watches_; }
+  bool serving() const noexcept { return replica_.serving(); }
+  bool leading() const noexcept {
+    return replica_.serving() && replica_.state() == PeerState::leading;
+  }
+  std::optional<Instant> next_deadline() const noexcept { return replica_.next_deadline(); }
+  std::size_t attached_sessions() const noexcept { return clients_.size(); }
+  const NodeConfig& config() const noexcept { return config_; }
+
+ private:
+  struct Pending {
+    enum class Kind { write, sync, local };
+    Kind kind = Kind::write;
+    std::int32_t cxid = 0;
+    std::function<Reply()> run;  // local: what to do when it reaches the head
+    ReplyHandler done;
+  };
+  struct Client {
+    WatchHandler watcher;
+    std::int32_t timeout_ms = 0;
+    std::int32_t cxid = 0;
+    std::vector<tree::Id> auth;
+    std::deque<Pending> queue;  // per-session FIFO
+    bool opening = false;
+    bool closing = false;
+    bool revalidate = false;
+  };
+
+  static Reply failure(errc e) {
+    Reply r;
+    r.error = make_error_code(e);
+    return r;
+  }
+
+  Client* client(std::int64_t id, const ReplyHandler& done) {
+    auto it = clients_.find(id);
+    if (it == clients_.end() || it->second.closing) {
+      done(failure(errc::session_expired));
+      return nullptr;
+    }
+    if (!serving()) {
+      done(failure(errc::connection_loss));
+      return nullptr;
+    }
+    return &it->second;
+  }
+
+  std::int64_t wall_ms(Instant now) const {
+    return config_.wall_clock_offset_ms +
+           std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  }
+
+  void submit_write(std::int64_t id, Client& c, tree::RequestBody body, ReplyHandler done) {
+    const std::int32_t cxid = ++c.cxid;
+    tree::Request request{id, cxid, wall_ms(now_), c.auth, std::move(body)};
+    const auto type = static_cast<std::int32_t>(
+        std::visit([](const auto& b) { return op_of(b); }, request.body));
+    // Queued before submitting: a lone member commits within submit().
+    c.queue.push_back(Pending{Pending::Kind::write, cxid, {}, std::move(done)});
+    if (!replica_.submit({Txn{{}, type, tree::encoding::encode(request)}}, now_)) fail_last(id);
+  }
+
+  // The operation just queued could not be submitted (no leader): it fails at once.
+  void fail_last(std::int64_t id) {
+    auto it = clients_.find(id);
+    if (it == clients_.end() || it->second.queue.empty()) return;
+    Pending p = std::move(it->second.queue.back());
+    it->second.queue.pop_back();
+    p.done(failure(errc::connection_loss));
+  }
+
+  static tree::OpCode op_of(const tree::CreateRequest& r) { return r.op; }
+  static tree::OpCode op_of(const tree::DeleteRequest&) { return tree::OpCode::remove; }
+  static tree::OpCode op_of(const tree::SetDataRequest&) { return tree::OpCode::set_data; }
+  static tree::OpCode op_of(const tree::SetAclRequest&) { return tree::OpCode::set_acl; }
+  static tree::OpCode op_of(const tree::CheckRequest&) { return tree::OpCode::check; }
+  static tree::OpCode op_of(const tree::MultiRequest&) { return tree::OpCode::multi; }
+  static tree::OpCode op_of(const tree::CreateSessionRequest&) {
+    return tree::OpCode::create_session;
+  }
+  static tree::OpCode op_of(const tree::CloseSessionRequest&) {
+    return tree::OpCode::close_session;
+  }
+  static tree::OpCode op_of(const tree::DeleteContainerRequest&) {
+    return tree::OpCode::delete_container;
+  }
+
+  void enqueue_local(std::int64_t id, Client& c, std::function<Reply()> run, ReplyHandler done) {
+    if (c.queue.empty()) return done(run());
+    c.queue.push_back(Pending{Pending::Kind::local, 0, std::move(run), std::move(done)});
+    (void)id;
+  }
+
+  // Runs the local operations now at the head of a session's queue.
+  void drain(std::int64_t id) {
+    for (;;) {
+      auto it = clients_.find(id);
+      if (it == clients_.end() || it->second.queue.empty()) return;
+      Pending& head = it->second.queue.front();
+      if (head.kind != Pending::Kind::local) return;
+      Pending p = std::move(head);
+      it->second.queue.pop_front();
+      p.done(p.run());
+    }
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  Reply serve_read(std::int64_t id, const ReadRequest& r) {
+    using tree::OpCode;
+    const tree::DataTree& t = machine_.tree;
+    Reply out;
+    out.zxid = t.last_applied_zxid();
+    const std::vector<tree::Id>& auth = clients_.at(id).auth;
+    if (r.op == OpCode::get_ephemerals) {
+      if (auto s = t.sessions().find(id); s != t.sessions().end())
+        for (const std::string& p : s->second.ephemerals)
+          if (p.compare(0, r.path.size(), r.path) == 0) out.children.push_back(p);
+      return out;
+    }
+    if (!tree::validate_path(r.path).empty()) return failure(errc::bad_arguments);
+    const tree::NodeId node = t.find(r.path);
+    if (node == tree::no_node) {
+      // exists() leaves a watch on a missing node, to hear of its creation.
+      if (r.op == OpCode::exists && r.watch) watches_.add(id, r.path, tree::WatchKind::exist);
+      Reply missing = failure(errc::no_node);
+      missing.zxid = out.zxid;
+      return missing;
+    }
+    const tree::AclList& acl = t.acl_of(node);
+    const bool can_read = tree::acl_allows(acl, tree::perm::read, auth);
+    switch (r.op) {
+      case OpCode::exists:
+        if (!can_read) return failure(errc::no_auth);
+        if (r.watch) watches_.add(id, r.path, tree::WatchKind::exist);
+        break;
+      case OpCode::get_data:
+        if (!can_read) return failure(errc::no_auth);
+        if (r.watch) watches_.add(id, r.path, tree::WatchKind::data);
+        out.data = std::string(t.nodes().data(node));
+        break;
+      case OpCode::get_children:
+      case OpCode::get_children2:
+        if (!can_read) return failure(errc::no_auth);
+        if (r.watch) watches_.add(id, r.path, tree::WatchKind::child);
+        out.children = t.children_of(node);
+        break;
+      case OpCode::get_all_children_number:
+        if (!can_read) return failure(errc::no_auth);
+        out.number = t.descendants_of(node);
+        break;
+      case OpCode::get_acl: {
+        const bool admin = tree::acl_allows(acl, tree::perm::admin, auth);
+        if (!can_read && !admin) return failure(errc::no_auth);
+        out.acl = acl;
+        // Without ADMIN, digest ids are masked (ZooKeeper 3.8).
+        if (!admin)
+          for (tree::Acl& a : out.acl)
+            if (a.id.scheme == "digest") a.id.id = "x:x";
+        break;
+      }
+      default:
+        return failure(errc::unimplemented);
+    }
+    out.stat = t.stat_of(node);
+    return out;
+  }
+
+  Reply serve_watch(std::int64_t id, const WatchRequest& r) {
+    if (!tree::validate_path(r.path).empty()) return failure(errc::bad_arguments);
+    if (r.op == tree::OpCode::add_watch) {
+      if (r.mode != 0 && r.mode != 1) return failure(errc::bad_arguments);
+      watches_.add(id, r.path,
+                   r.mode == 0 ? tree::WatchKind::persistent : tree::WatchKind::persistent_recursive);
+      return Reply{};
+    }
+    if (r.mode < 1 || r.mode > 3) return failure(errc::bad_arguments);
+    const auto type = static_cast<tree::WatcherType>(r.mode);
+    const bool found = r.op == tree::OpCode::remove_watches ? watches_.remove(id, r.path, type)
+                                                            : watches_.contains(id, r.path, type);
+    return found ? Reply{} : failure(errc::no_watcher);
+  }
+
+  // ---- what the replica reports -----------------------------------------------------------------
+
+  // A txn was applied here: watches first (watch-before-data), then the reply.
+  void applied(const tree::ApplyOutcome& o) {
+    for (const tree::TreeChange& change : o.changes)
+      for (auto& [session, event] : watches_.trigger(change)) notify(session, event);
+    for (std::int64_t closed : o.closed_sessions) {
+      if (leading()) tracker_.remove(closed);
+      if (closed != o.session || !clients_.count(closed) || !clients_.at(closed).closing)
+        expire_locally(closed);
+    }
+    auto it = clients_.find(o.session);
+    if (it == clients_.end() || it->second.queue.empty()) return;
+    Pending& head = it->second.queue.front();
+    if (head.kind != Pending::Kind::write || head.cxid != o.cxid) return;
+    Pending p = std::move(head);
+    it->second.queue.pop_front();
+    Reply r;
+    r.zxid = o.zxid;
+    r.error = make_error_code(o.result.err);
+    r.path = o.result.path;
+    r.stat = o.result.stat;
+    r.results = o.multi;
+    const bool closed_here = o.result.op == tree::OpCode::close_session;
+    if (closed_here) {
+      Client c = std::move(it->second);
+      clients_.erase(it);
+      watches_.remove_session(o.session);
+      p.done(std::move(r));
+      for (Pending& rest : c.queue) rest.done(failure(errc::session_expired));
+      return;
+    }
+    p.done(std::move(r));
+    drain(o.session);
+  }
+
+  void notify(std::int64_t session, const tree::WatchedEvent& event) {
+    auto it = clients_.find(session);
+    if (it != clients_.end() && it->second.watcher) it->second.watcher(event);
+  }
+
+  // The session was closed by the leader (expiry): its client hears Expired, then its
+  // pending operations fail.
+  void expire_locally(std::int64_t id) {
+    auto it = clients_.find(id);
+    if (it == clients_.end()) return;
+    Client c = std::move(it->second);
+    clients_.erase(it);
+    watches_.remove_session(id);
+    if (c.watcher) c.watcher({tree::EventType::none, tree::KeeperState::expired, {}});
+    for (Pending& p : c.queue) p.done(failure(errc::session_expired));
+  }
+
+  // The tree jumped (a SNAP from the leader): re-arm watches as ZooKeeper's setWatches does
+  // against the zxid this member had applied.
+  void restored(Zxid before) {
+    const tree::DataTree& t = machine_.tree;
+    std::vector<std::tuple<std::int64_t, std::string, std::uint8_t>> regs;
+    watches_.for_each([&](std::int64_t s, const std::string& p, std::uint8_t bits) {
+      regs.emplace_back(s, p, bits);
+    });
+    const auto has = [](std::uint8_t bits, tree::WatchKind k) {
+      return (bits & static_cast<std::uint8_t>(k)) != 0;
+    };
+    for (const auto& [session, path, bits] : regs) {
+      const tree::NodeId node = t.find(path);
+      std::optional<tree::EventType> fire;
+      if (node == tree::no_node) {
+        if (has(bits, tree::WatchKind::data) || has(bits, tree::WatchKind::child))
+          fire = tree::EventType::node_deleted;
+      } else {
+        const tree::Stat st = t.stat_of(node);
+        if (has(bits, tree::WatchKind::exist) && st.czxid > before)
+          fire = tree::EventType::node_created;
+        else if ((has(bits, tree::WatchKind::data) || has(bits, tree::WatchKind::exist)) &&
+                 st.mzxid > before)
+          fire = tree::EventType::node_data_changed;
+        else if (has(bits, tree::WatchKind::child) && st.pzxid > before)
+          fire = tree::EventType::node_children_changed;
+      }
+      if (!fire) continue;
+      watches_.clear_one_shot(session, path, bits);
+      notify(session, {*fire, tree::KeeperState::sync_connected, path});
+    }
+  }
+
+  void role_event(const RoleEvent& e) {
+    if (e.kind == RoleEvent::Kind::leading) prep_.reset();
+    if (e.kind == RoleEvent::Kind::established && replica_.state() == PeerState::leading) {
+      prep_.reset();
+      tracker_.adopt(machine_.tree.sessions(), e.at);
+      next_container_check_ = e.at + config_.container_check_interval;
+    }
+    if (e.kind == RoleEvent::Kind::failed) {
+      // Whatever was in flight may or may not commit: the client hears CONNECTIONLOSS, as a
+      // ZooKeeper client does when its server loses the leader.
+      for (auto& [id, c] : clients_) {
+        std::deque<Pending> queue = std::move(c.queue);
+        c.queue.clear();
+        for (Pending& p : queue) p.done(failure(errc::connection_loss));
+      }
+      std::erase_if(clients_, [](const auto& entry) { return entry.second.opening; });
+    }
+    if (user_role_observer_) user_role_observer_(e);
+  }
+
+  // ---- leader duties ----------------------------------------------------------------------------
+
+  void prepare(Txn& txn, ServerId via) {
+    tree::Request request;
+    tree::TxnRecord record;
+    if (!tree::encoding::decode(txn.data, request)) {
+      record.body = tree::ErrorTxn{errc::marshalling_error, static_cast<tree::OpCode>(txn.type)};
+    } else {
+      // Owners are tracked (revalidation), but SESSIONMOVED is left to the wire protocol,
+      // where a connection can move; in process a client moves only by reattaching.
+      (void)via;
+      record = prep_.prepare(request, txn.zxid, 0, now_);
+    }
+    txn.type = static_cast<std::int32_t>(tree::txn_type(record.body));
+    txn.data = tree::encoding::encode(record);
+  }
+
+  void lead_tick(Instant now) {
+    for (auto& [id, c] : clients_)
+      if (!c.opening) tracker_.touch(id, config_.replica.self, std::exchange(c.revalidate, false), now);
+    for (std::int64_t id : tracker_.expire(now)) leader_request(id, tree::CloseSessionRequest{});
+    if (now >= next_container_check_) {
+      next_container_check_ = now + config_.container_check_interval;
+      for (std::string& path : machine_.tree.cleanup_candidates(wall_ms(now)))
+        leader_request(0, tree::DeleteContainerRequest{std::move(path)});
+    }
+  }
+
+  void leader_request(std::int64_t session, tree::RequestBody body) {
+    tree::Request request{session, 0, wall_ms(now_), {}, std::move(body)};
+    const auto type = static_cast<std::int32_t>(
+        std::visit([](const auto& b) { return op_of(b); }, request.body));
+    replica_.submit({Txn{{}, type, tree::encoding::encode(request)}}, now_);
+  }
+
+  // Followers tell the leader which sessions their clients keep alive, on each PING reply.
+  std::string ping_payload() {
+    std::string out;
+    tree::encoding::Encoder e(out);
+    e.put(static_cast<std::uint32_t>(clients_.size()));
+    for (auto& [id, c] : clients_) {
+      e.put(id);
+      e.put(static_cast<std::uint8_t>(std::exchange(c.revalidate, false) ? 1 : 0));
+    }
+    return out;
+  }
+
+  void learner_ping(ServerId from, const std::string& data) {
+    tree::encoding::Decoder d(data);
+    const std::uint32_t n = d.count(9);
+    for (std::uint32_t i = 0; i < n && d.ok(); ++i) {
+      std::int64_t id = 0;
+      std::uint8_t revalidate = 0;
+      d.get(id), d.get(revalidate);
+      if (d.ok()) tracker_.touch(id, from, revalidate != 0, now_);
+    }
+  }
+
+  void sync_done(const std::string& marker) {
+    const auto colon = marker.find(':');
+    if (colon == std::string::npos) return;
+    const std::int64_t id = std::stoll(marker.substr(0, colon));
+    const auto cxid = static_cast<std::int32_t>(std::stol(marker.substr(colon + 1)));
+    auto it = clients_.find(id);
+    if (it == clients_.end() || it->second.queue.empty()) return;
+    Pending& head = it->second.queue.front();
+    if (head.kind != Pending::Kind::sync || head.cxid != cxid) return;
+    Pending p = std::move(head);
+    it->second.queue.pop_front();
+    Reply r;
+    r.zxid = machine_.tree.last_applied_zxid();
+    p.done(std::move(r));
+    drain(id);
+  }
+
+  NodeConfig config_;
+  detail::TreeMachine machine_;
+  tree::SessionTracker tracker_;
+  tree::RequestPrep prep_;
+  tree::WatchManager watches_;
+  tree::SessionIdGenerator ids_;
+  Member replica_;
+  std::map<std::int64_t, Client> clients_;
+  typename Member::RoleObserver user_role_observer_;
+  Instant now_{};
+  Instant next_container_check_{};
+};
+
+}  // namespace quorum

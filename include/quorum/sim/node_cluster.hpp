@@ -1,0 +1,195 @@
+// An ensemble of members serving the data tree (NodeCore) in one thread and virtual time, with
+// the simulated network and disk of ReplicaCluster; clients call members directly.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "quorum/config.hpp"
+#include "quorum/node/node_core.hpp"
+#include "quorum/sim/network.hpp"
+#include "quorum/sim/stepper.hpp"
+#include "quorum/storage/memory.hpp"
+#include "quorum/transport/sim.hpp"
+
+namespace quorum::sim {
+
+struct NodeClusterOptions {
+  std::size_t servers = 3;
+  std::uint64_t seed = 1;
+  LinkFaults faults{};
+  Duration disk_latency_min = std::chrono::microseconds(100);
+  Duration disk_latency_max = std::chrono::microseconds(2000);
+  /// Every member's settings (`self` and `voters` are filled in per member).
+  NodeConfig node{.replica = {.finalize_wait = std::chrono::milliseconds(50),
+                              .min_notification_interval = std::chrono::milliseconds(50),
+                              .max_notification_interval = std::chrono::seconds(2),
+                              .tick = std::chrono::milliseconds(100),
+                              .max_in_flight = 1000},
+                  .wall_clock_offset_ms = 1'700'000'000'000};
+};
+
+class NodeCluster : public Stepper<NodeCluster> {
+  friend class Stepper<NodeCluster>;
+
+ public:
+  using Member = NodeCore<SimTransport, MemoryStorage>;
+  using RoleTracer = std::function<void(ServerId member, const RoleEvent& event)>;
+
+  explicit NodeCluster(NodeClusterOptions options)
+      : options_(std::move(options)),
+        network_(options_.seed, options_.faults),
+        disk_prng_(Prng(options_.seed).fork("disk")) {
+    QUORUM_ASSERT(options_.servers >= 1 && options_.servers <= 255, "1..255 servers");
+    for (std::size_t i = 1; i <= options_.servers; ++i) {
+      const auto id = static_cast<ServerId>(i);
+      voters_.push_back(id);
+      hosts_.push_back(std::make_unique<Host>(network_, id));
+      hosts_.back()->storage.set_durability(MemoryStorage::Durability::manual);
+      network_.set_up(id, false);
+    }
+  }
+
+  /// Boots (or reboots) a member over its storage.
+  void start(ServerId id) {
+    Host& h = host(id);
+    network_.set_up(id, true);
+    NodeConfig config = options_.node;
+    config.replica.self = id;
+    config.replica.voters = voters_;
+    // Session ids must differ across a member's lives: a new clock reading per boot.
+    config.session_id_clock_ms = ++boots_ * 1000;
+    h.member = std::make_unique<Member>(config, h.transport, h.storage);
+    if (tracer_) h.member->set_role_observer([this, id](const RoleEvent& e) { tracer_(id, e); });
+    h.fsync.reset();
+    h.member->start(now());
+    after_step(h);
+  }
+
+  /// Power loss: the member stops at once and what its disk had not made durable is gone.
+  /// Its clients' callbacks are dropped unanswered, as a dead server's are.
+  void crash(ServerId id) {
+    Host& h = host(id);
+    h.member.reset();
+    h.fsync.reset();
+    h.storage.lose_pending();
+    network_.set_up(id, false);
+  }
+
+  bool is_up(ServerId id) { return host(id).member != nullptr; }
+  Member& member(ServerId id) {
+    QUORUM_ASSERT(is_up(id), "member is down");
+    return *host(id).member;
+  }
+  MemoryStorage& storage(ServerId id) { return host(id).storage; }
+
+  /// Runs `call(member, now)` at member `id` as one of its steps (a client's call).
+  template <class Call>
+  void at(ServerId id, Call&& call) {
+    Host& h = host(id);
+    if (!h.member) return;
+    call(*h.member, now());
+    after_step(h);
+  }
+
+  std::optional<ServerId> serving_leader() {
+    std::optional<ServerId> leader;
+    for (auto& h : hosts_) {
+      if (!h->member) continue;
+      if (!h->member->serving()) return std::nullopt;
+      const ServerId l = h->member->replica().leader();
+      if (leader && *leader != l) return std::nullopt;
+      leader = l;
+    }
+    if (!leader || !host(*leader).member || !host(*leader).member->leading()) return std::nullopt;
+    const Epoch epoch = host(*leader).member->replica().epoch();
+    for (auto& h : hosts_)
+      if (h->member && h->member->replica().epoch() != epoch) return std::nullopt;
+    return leader;
+  }
+
+  std::optional<ServerId> run_until_serving(Duration limit = std::chrono::seconds(120)) {
+    run_until([&] { return serving_leader().has_value(); }, limit);
+    return serving_leader();
+  }
+
+  const std::vector<ServerId>& voters() const noexcept { return voters_; }
+  Network& network() noexcept { return network_; }
+  Instant now() const noexcept { return network_.now(); }
+  void set_tracer(RoleTracer tracer) { tracer_ = std::move(tracer); }
+
+ private:
+  struct Host {
+    Host(Network& network, ServerId id) : transport(network, id) {}
+    MemoryStorage storage;
+    SimTransport transport;
+    std::unique_ptr<Member> member;
+    std::optional<std::pair<Instant, Zxid>> fsync;  // a group commit in progress
+  };
+
+  Host& host(ServerId id) {
+    QUORUM_ASSERT(id >= 1 && static_cast<std::size_t>(id) <= hosts_.size(), "no such member");
+    return *hosts_[static_cast<std::size_t>(id - 1)];
+  }
+
+  void after_step(Host& h) {
+    if (!h.member || h.fsync) return;
+    if (h.storage.last_logged_zxid() > h.storage.durable_zxid()) {
+      const Duration latency =
+          options_.disk_latency_min +
+          Duration(disk_prng_.between(
+              0, (options_.disk_latency_max - options_.disk_latency_min).count()));
+      h.fsync = std::pair{now() + latency, h.storage.last_logged_zxid()};
+    }
+  }
+
+  bool step(Instant end) {
+    if (auto d = network_.pop_due()) {
+      Host& h = host(d->to);
+      if (h.member) {
+        h.member->receive(d->from, d->message, now());
+        after_step(h);
+      }
+      return true;
+    }
+    std::optional<Instant> next = network_.next_delivery_time();
+    const auto consider = [&](std::optional<Instant> t) {
+      if (t && (!next || *t < *next)) next = t;
+    };
+    for (auto& h : hosts_) {
+      if (!h->member) continue;
+      consider(h->member->next_deadline());
+      if (h->fsync) consider(h->fsync->first);
+    }
+    if (!next || *next > end) {
+      network_.advance_to(std::max(end, now()));
+      return false;
+    }
+    network_.advance_to(std::max(*next, now()));
+    for (auto& h : hosts_) {
+      if (!h->member) continue;
+      if (h->fsync && h->fsync->first <= now()) {
+        h->storage.make_durable(h->fsync->second);
+        h->fsync.reset();
+        h->member->log_durable(now());
+      }
+      auto deadline = h->member ? h->member->next_deadline() : std::nullopt;
+      if (h->member && deadline && *deadline <= now()) h->member->tick(now());
+      after_step(*h);
+    }
+    return true;
+  }
+
+  NodeClusterOptions options_;
+  Network network_;
+  Prng disk_prng_;
+  std::vector<ServerId> voters_;
+  std::vector<std::unique_ptr<Host>> hosts_;
+  RoleTracer tracer_;
+  std::int64_t boots_ = 0;
+};
+
+}  // namespace quorum::sim
