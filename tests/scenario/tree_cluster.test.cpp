@@ -65,7 +65,8 @@ TEST_CASE("a watch event reaches the session before the reply that shows the cha
   REQUIRE_FALSE(writer.set("/w", "new")->error);
   // The watcher's member applies the change, firing the watch, before any read of it there.
   const auto after = watcher.call([&](auto& m, ReplyHandler done, Instant now) {
-    m.sync(watcher.session, "/w", [](Reply) {}, now);
+    m.sync(
+        watcher.session, "/w", [](Reply) {}, now);
     m.read(watcher.session, ReadRequest{OpCode::get_data, "/w", false}, std::move(done), now);
   });
   REQUIRE(after);
@@ -73,7 +74,8 @@ TEST_CASE("a watch event reaches the session before the reply that shows the cha
   const auto& log = *watcher.log;
   std::size_t event_at = log.size(), reply_at = log.size();
   for (std::size_t i = 0; i < log.size(); ++i) {
-    if (log[i].is_event && log[i].event.type == EventType::node_data_changed && event_at == log.size())
+    if (log[i].is_event && log[i].event.type == EventType::node_data_changed &&
+        event_at == log.size())
       event_at = i;
     if (!log[i].is_event && log[i].reply.data == "new" && reply_at == log.size()) reply_at = i;
   }
@@ -95,9 +97,10 @@ TEST_CASE("child - exists and persistent recursive watches fire as ZooKeeper's")
   REQUIRE_FALSE(b.create("/p")->error);
   CHECK(a.read(OpCode::exists, "/p/new", true)->error == make_error_code(errc::no_node));
   REQUIRE_FALSE(a.read(OpCode::get_children, "/p", true)->error);
-  REQUIRE_FALSE(a.call([&](auto& m, ReplyHandler done, Instant now) {
-                   m.watch(a.session, WatchRequest{OpCode::add_watch, "/p", 1}, std::move(done), now);
-                 })->error);
+  REQUIRE_FALSE(
+      a.call([&](auto& m, ReplyHandler done, Instant now) {
+         m.watch(a.session, WatchRequest{OpCode::add_watch, "/p", 1}, std::move(done), now);
+       })->error);
   REQUIRE_FALSE(b.create("/p/new", "x")->error);
   REQUIRE_FALSE(b.set("/p/new", "y")->error);
   c.run_for(1s);

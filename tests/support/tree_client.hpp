@@ -57,9 +57,10 @@ struct SimClient {
   std::optional<Reply> create(std::string path, std::string data = {},
                               tree::CreateMode mode = tree::CreateMode::persistent) {
     return call([&](auto& m, ReplyHandler done, Instant now) {
-      m.write(session,
-              tree::CreateRequest{path, data, tree::open_acl_unsafe(), mode, 0, tree::OpCode::create2},
-              std::move(done), now);
+      m.write(
+          session,
+          tree::CreateRequest{path, data, tree::open_acl_unsafe(), mode, 0, tree::OpCode::create2},
+          std::move(done), now);
     });
   }
   std::optional<Reply> set(std::string path, std::string data, std::int32_t version = -1) {

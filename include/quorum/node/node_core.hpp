@@ -113,12 +113,12 @@ class NodeCore {
 
   /// A new session with `timeout_ms` clamped to the configured bounds; `watcher` hears its
   /// watch events and state changes. Replies once the createSession txn is applied here.
-  void open_session(std::int32_t timeout_ms, WatchHandler watcher, ReplyHandler done,
-                    Instant now) {
+  void open_session(std::int32_t timeout_ms, WatchHandler watcher, ReplyHandler done, Instant now) {
     now_ = now;
     if (!serving()) return done(failure(errc::connection_loss));
     const std::int64_t id = ids_.next();
-    const auto tick_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config_.replica.tick).count();
+    const auto tick_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.replica.tick).count();
     const auto lo = static_cast<std::int32_t>(tick_ms * config_.min_session_ticks);
     const auto hi = static_cast<std::int32_t>(tick_ms * config_.max_session_ticks);
     const std::int32_t timeout = std::clamp(timeout_ms, lo, hi);
@@ -145,8 +145,8 @@ class NodeCore {
   /// Reattaches a session created elsewhere (its client moved here). Refused as
   /// SESSIONEXPIRED for an unknown session or a wrong password, and with CONNECTIONLOSS when
   /// this member has not yet applied `last_zxid_seen` (the client should try another).
-  void attach_session(std::int64_t id, const tree::SessionPassword& password,
-                      Zxid last_zxid_seen, WatchHandler watcher, ReplyHandler done, Instant now) {
+  void attach_session(std::int64_t id, const tree::SessionPassword& password, Zxid last_zxid_seen,
+                      WatchHandler watcher, ReplyHandler done, Instant now) {
     now_ = now;
     if (!serving()) return done(failure(errc::connection_loss));
     if (last_zxid_seen > machine_.tree.last_applied_zxid())
@@ -200,13 +200,13 @@ class NodeCore {
     now_ = now;
     Client* c = client(id, done);
     if (!c) return;
-    enqueue_local(id, *c, [this, id, request = std::move(request)] { return serve_read(id, request); },
-                  std::move(done));
+    enqueue_local(
+        id, *c, [this, id, request = std::move(request)] { return serve_read(id, request); },
+        std::move(done));
   }
 
   /// multiRead: each op succeeds or fails alone.
-  void multi_read(std::int64_t id, std::vector<ReadRequest> reads, ReplyHandler done,
-                  Instant now) {
+  void multi_read(std::int64_t id, std::vector<ReadRequest> reads, ReplyHandler done, Instant now) {
     now_ = now;
     Client* c = client(id, done);
     if (!c) return;
@@ -218,8 +218,8 @@ class NodeCore {
           for (ReadRequest r : reads) {
             r.watch = false;
             Reply one = serve_read(id, r);
-            tree::OpResult result{r.op, one.error ? static_cast<errc>(one.error.value()) : errc::ok,
-                                  {}, one.stat};
+            tree::OpResult result{
+                r.op, one.error ? static_cast<errc>(one.error.value()) : errc::ok, {}, one.stat};
             result.path = one.data;  // getData's bytes travel in path for multiRead results
             if (r.op != tree::OpCode::get_data) result.path.clear();
             all.results.push_back(std::move(result));
@@ -235,8 +235,9 @@ class NodeCore {
     now_ = now;
     Client* c = client(id, done);
     if (!c) return;
-    enqueue_local(id, *c, [this, id, request = std::move(request)] { return serve_watch(id, request); },
-                  std::move(done));
+    enqueue_local(
+        id, *c, [this, id, request = std::move(request)] { return serve_watch(id, request); },
+        std::move(done));
   }
 
   /// sync(path): replies once everything the leader had proposed before it is applied here.
@@ -248,11 +249,11 @@ class NodeCore {
     const std::int32_t cxid = ++c->cxid;
     std::string marker = std::to_string(id) + ":" + std::to_string(cxid);
     // Queued before submitting: a leader may answer within submit().
-    c->queue.push_back(Pending{Pending::Kind::sync, cxid, {},
-                               [path, done = std::move(done)](Reply r) mutable {
-                                 r.path = path;
-                                 done(std::move(r));
-                               }});
+    c->queue.push_back(
+        Pending{Pending::Kind::sync, cxid, {}, [path, done = std::move(done)](Reply r) mutable {
+                  r.path = path;
+                  done(std::move(r));
+                }});
     if (!replica_.submit({Txn{{}, txn_type_sync_marker, marker}}, now)) fail_last(id);
   }
 
@@ -327,8 +328,8 @@ class NodeCore {
   void submit_write(std::int64_t id, Client& c, tree::RequestBody body, ReplyHandler done) {
     const std::int32_t cxid = ++c.cxid;
     tree::Request request{id, cxid, wall_ms(now_), c.auth, std::move(body)};
-    const auto type = static_cast<std::int32_t>(
-        std::visit([](const auto& b) { return op_of(b); }, request.body));
+    const auto type =
+        static_cast<std::int32_t>(std::visit([](const auto& b) { return op_of(b); }, request.body));
     // Queued before submitting: a lone member commits within submit().
     c.queue.push_back(Pending{Pending::Kind::write, cxid, {}, std::move(done)});
     if (!replica_.submit({Txn{{}, type, tree::encoding::encode(request)}}, now_)) fail_last(id);
@@ -444,8 +445,9 @@ class NodeCore {
     if (!tree::validate_path(r.path).empty()) return failure(errc::bad_arguments);
     if (r.op == tree::OpCode::add_watch) {
       if (r.mode != 0 && r.mode != 1) return failure(errc::bad_arguments);
-      watches_.add(id, r.path,
-                   r.mode == 0 ? tree::WatchKind::persistent : tree::WatchKind::persistent_recursive);
+      watches_.add(
+          id, r.path,
+          r.mode == 0 ? tree::WatchKind::persistent : tree::WatchKind::persistent_recursive);
       return Reply{};
     }
     if (r.mode < 1 || r.mode > 3) return failure(errc::bad_arguments);
@@ -580,7 +582,8 @@ class NodeCore {
 
   void lead_tick(Instant now) {
     for (auto& [id, c] : clients_)
-      if (!c.opening) tracker_.touch(id, config_.replica.self, std::exchange(c.revalidate, false), now);
+      if (!c.opening)
+        tracker_.touch(id, config_.replica.self, std::exchange(c.revalidate, false), now);
     for (std::int64_t id : tracker_.expire(now)) leader_request(id, tree::CloseSessionRequest{});
     if (now >= next_container_check_) {
       next_container_check_ = now + config_.container_check_interval;
@@ -591,8 +594,8 @@ class NodeCore {
 
   void leader_request(std::int64_t session, tree::RequestBody body) {
     tree::Request request{session, 0, wall_ms(now_), {}, std::move(body)};
-    const auto type = static_cast<std::int32_t>(
-        std::visit([](const auto& b) { return op_of(b); }, request.body));
+    const auto type =
+        static_cast<std::int32_t>(std::visit([](const auto& b) { return op_of(b); }, request.body));
     replica_.submit({Txn{{}, type, tree::encoding::encode(request)}}, now_);
   }
 

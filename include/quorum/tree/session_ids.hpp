@@ -32,9 +32,8 @@ inline SessionPassword session_password(std::int64_t session_id) {
 class SessionIdGenerator {
  public:
   SessionIdGenerator(ServerId server, std::int64_t clock_ms)
-      : next_(static_cast<std::int64_t>(
-            (static_cast<std::uint64_t>(server) << 56) |
-            ((static_cast<std::uint64_t>(clock_ms) << 24) >> 8))) {}
+      : next_(static_cast<std::int64_t>((static_cast<std::uint64_t>(server) << 56) |
+                                        ((static_cast<std::uint64_t>(clock_ms) << 24) >> 8))) {}
 
   std::int64_t next() {
     if (next_ == INT64_MIN) ++next_;  // that value marks containers

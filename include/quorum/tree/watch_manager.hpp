@@ -138,7 +138,8 @@ class WatchManager {
     if (it == by_path_.end()) return;
     auto w = it->second.find(session);
     if (w == it->second.end()) return;
-    w->second = static_cast<std::uint8_t>(w->second & ~(kinds & (one_shot_data | bit(WatchKind::child))));
+    w->second =
+        static_cast<std::uint8_t>(w->second & ~(kinds & (one_shot_data | bit(WatchKind::child))));
     prune(it);
   }
 
