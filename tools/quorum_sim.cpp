@@ -1,19 +1,21 @@
-// Replays simulation seeds: quorum_sim [--zab] --seed N [--verbose], or --seeds A B for a range.
-// Without --zab it runs the election swarm; with it, the replicated log (election + ZAB).
+// Replays simulation seeds: quorum_sim [--zab|--tree] --seed N [--verbose], or --seeds A B for a
+// range. Without a flag it runs the election swarm; --zab the replicated log (election + ZAB);
+// --tree the data tree with sessions and watches on top of it.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "support/election_swarm.hpp"
+#include "support/tree_swarm.hpp"
 #include "support/zab_swarm.hpp"
 
 namespace {
 
 int usage() {
   std::fputs(
-      "usage: quorum_sim [--zab] --seed N [--verbose]\n"
-      "       quorum_sim [--zab] --seeds FIRST LAST\n",
+      "usage: quorum_sim [--zab|--tree] --seed N [--verbose]\n"
+      "       quorum_sim [--zab|--tree] --seeds FIRST LAST\n",
       stderr);
   return 2;
 }
@@ -28,7 +30,7 @@ bool parse(const char* text, std::uint64_t& out) {
 
 int main(int argc, char** argv) {
   std::uint64_t first = 0, last = 0;
-  bool verbose = false, have_seed = false, zab = false;
+  bool verbose = false, have_seed = false, zab = false, tree = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) {
       if (!parse(argv[++i], first)) return usage();
@@ -40,6 +42,8 @@ int main(int argc, char** argv) {
       have_seed = true;
     } else if (!std::strcmp(argv[i], "--zab")) {
       zab = true;
+    } else if (!std::strcmp(argv[i], "--tree")) {
+      tree = true;
     } else if (!std::strcmp(argv[i], "--verbose")) {
       verbose = true;
     } else {
@@ -53,7 +57,15 @@ int main(int argc, char** argv) {
     quorum::testing::SwarmTrace trace;
     if (verbose) trace = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
     std::vector<std::string> violations;
-    if (zab) {
+    if (tree) {
+      const auto r = quorum::testing::run_tree_swarm(seed, trace);
+      std::printf(
+          "seed %llu: %s; %s; %llu replies, %llu watch events, %llu crashes, %llu expired\n",
+          static_cast<unsigned long long>(seed), r.ok() ? "ok" : "FAILED", r.parameters.c_str(),
+          static_cast<unsigned long long>(r.replies), static_cast<unsigned long long>(r.events),
+          static_cast<unsigned long long>(r.crashes), static_cast<unsigned long long>(r.expired));
+      violations = r.violations;
+    } else if (zab) {
       const auto r = quorum::testing::run_zab_swarm(seed, trace);
       std::printf(
           "seed %llu: %s; %zu servers; leader %s; %llu zxids committed, %llu epochs, "

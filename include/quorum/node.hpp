@@ -93,13 +93,16 @@ class Node {
 
   /// A new session, once the ensemble has committed it. Throws std::system_error
   /// (CONNECTIONLOSS while there is no leader).
-  Session open_session(SessionOptions options = {}) { return async_open_session(std::move(options), use_future).get(); }
+  Session open_session(SessionOptions options = {}) {
+    return async_open_session(std::move(options), use_future).get();
+  }
 
   template <class Token>
   auto async_open_session(SessionOptions options, Token&& token) {
     detail::Completion<Session, Token> completion(std::forward<Token>(token));
     auto port = port_;
-    port_->open_session(static_cast<std::int32_t>(options.timeout.count()), std::move(options.watcher),
+    port_->open_session(static_cast<std::int32_t>(options.timeout.count()),
+                        std::move(options.watcher),
                         [port, handler = std::move(completion.handler)](Reply r) mutable {
                           if (r.error) return handler(r.error, Session{});
                           handler({}, Session(port, r.session, r.timeout_ms));
@@ -137,7 +140,8 @@ class Node {
     });
     if (!loop_.running()) throw std::system_error(make_error_code(errc::connection_loss));
     loop_.post([fn = std::move(fn)](Work& w) mutable {
-      w.calls.push_back(Call{[fn = std::move(fn)](Core& core, Instant, ReplyHandler) { fn(core); }, {}});
+      w.calls.push_back(
+          Call{[fn = std::move(fn)](Core& core, Instant, ReplyHandler) { fn(core); }, {}});
     });
     return future.get();
   }
@@ -193,43 +197,47 @@ class Node {
     }
     void attach_session(std::int64_t id, tree::SessionPassword password, Zxid last_seen,
                         WatchHandler watcher, ReplyHandler done) override {
-      post(std::move(done), [=, watcher = std::move(watcher)](Core& c, Instant now,
-                                                              ReplyHandler d) mutable {
-        c.attach_session(id, password, last_seen, std::move(watcher), std::move(d), now);
-      });
+      post(std::move(done),
+           [=, watcher = std::move(watcher)](Core& c, Instant now, ReplyHandler d) mutable {
+             c.attach_session(id, password, last_seen, std::move(watcher), std::move(d), now);
+           });
     }
     void detach_session(std::int64_t id) override {
       post({}, [id](Core& c, Instant, ReplyHandler) { c.detach_session(id); });
     }
     void close_session(std::int64_t id, ReplyHandler done) override {
-      post(std::move(done), [id](Core& c, Instant now, ReplyHandler d) {
-        c.close_session(id, std::move(d), now);
-      });
+      post(std::move(done),
+           [id](Core& c, Instant now, ReplyHandler d) { c.close_session(id, std::move(d), now); });
     }
     void write(std::int64_t id, tree::RequestBody body, ReplyHandler done) override {
-      post(std::move(done), [id, body = std::move(body)](Core& c, Instant now, ReplyHandler d) mutable {
-        c.write(id, std::move(body), std::move(d), now);
-      });
+      post(std::move(done),
+           [id, body = std::move(body)](Core& c, Instant now, ReplyHandler d) mutable {
+             c.write(id, std::move(body), std::move(d), now);
+           });
     }
     void read(std::int64_t id, ReadRequest request, ReplyHandler done) override {
-      post(std::move(done), [id, request = std::move(request)](Core& c, Instant now, ReplyHandler d) mutable {
-        c.read(id, std::move(request), std::move(d), now);
-      });
+      post(std::move(done),
+           [id, request = std::move(request)](Core& c, Instant now, ReplyHandler d) mutable {
+             c.read(id, std::move(request), std::move(d), now);
+           });
     }
     void multi_read(std::int64_t id, std::vector<ReadRequest> reads, ReplyHandler done) override {
-      post(std::move(done), [id, reads = std::move(reads)](Core& c, Instant now, ReplyHandler d) mutable {
-        c.multi_read(id, std::move(reads), std::move(d), now);
-      });
+      post(std::move(done),
+           [id, reads = std::move(reads)](Core& c, Instant now, ReplyHandler d) mutable {
+             c.multi_read(id, std::move(reads), std::move(d), now);
+           });
     }
     void watch(std::int64_t id, WatchRequest request, ReplyHandler done) override {
-      post(std::move(done), [id, request = std::move(request)](Core& c, Instant now, ReplyHandler d) mutable {
-        c.watch(id, std::move(request), std::move(d), now);
-      });
+      post(std::move(done),
+           [id, request = std::move(request)](Core& c, Instant now, ReplyHandler d) mutable {
+             c.watch(id, std::move(request), std::move(d), now);
+           });
     }
     void sync(std::int64_t id, std::string path, ReplyHandler done) override {
-      post(std::move(done), [id, path = std::move(path)](Core& c, Instant now, ReplyHandler d) mutable {
-        c.sync(id, std::move(path), std::move(d), now);
-      });
+      post(std::move(done),
+           [id, path = std::move(path)](Core& c, Instant now, ReplyHandler d) mutable {
+             c.sync(id, std::move(path), std::move(d), now);
+           });
     }
     void add_auth(std::int64_t id, std::string scheme, std::string auth,
                   ReplyHandler done) override {
@@ -279,8 +287,13 @@ class Node {
     work.calls.clear();
     c.tick(now);
     const auto& r = c.replica();
-    Status s{r.state(), r.serving(), r.leader(), r.epoch(), c.tree().last_applied_zxid(),
-             c.tree().node_count() - 1, c.tree().sessions().size()};
+    Status s{r.state(),
+             r.serving(),
+             r.leader(),
+             r.epoch(),
+             c.tree().last_applied_zxid(),
+             c.tree().node_count() - 1,
+             c.tree().sessions().size()};
     return {s, c.next_deadline()};
   }
 
@@ -290,7 +303,7 @@ class Node {
   StoragePolicy& storage_;
   std::function<void(const RoleEvent&)> role_observer_;
   std::shared_ptr<Port> port_;
-  std::unique_ptr<Core> core_;           // touched only on the member's thread while it runs
+  std::unique_ptr<Core> core_;             // touched only on the member's thread while it runs
   inproc::MemberLoop<Work, Status> loop_;  // last: its thread stops before the rest goes
 };
 

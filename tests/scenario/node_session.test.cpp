@@ -91,7 +91,8 @@ TEST_CASE("Node and Session - every operation synchronously") {
   const CreateResult c = s.create("/svc", "cfg");
   CHECK(c.path == "/svc");
   CHECK(c.stat.data_length == 3);
-  const CreateResult seq = s.create("/svc/n-", "", {.mode = tree::CreateMode::ephemeral_sequential});
+  const CreateResult seq =
+      s.create("/svc/n-", "", {.mode = tree::CreateMode::ephemeral_sequential});
   CHECK(seq.path == "/svc/n-0000000000");
   CHECK(seq.stat.ephemeral_owner == s.id());
   CHECK(s.get_data("/svc").data == "cfg");
@@ -228,7 +229,6 @@ TEST_CASE("Node and Session - a stopped member fails calls with connection loss"
   s.release();
   moved.sync("/");
   CHECK(moved.get_data("/a").data.empty());
-  CHECK(code_of([&] {
-          e.nodes.at(third)->attach_session(moved.id(), tree::SessionPassword{});
-        }) == errc::session_expired);
+  CHECK(code_of([&] { e.nodes.at(third)->attach_session(moved.id(), tree::SessionPassword{}); }) ==
+        errc::session_expired);
 }

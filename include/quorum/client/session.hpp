@@ -101,18 +101,18 @@ class Session {
                 Convert convert = nullptr, bool keep_value = false) {
     detail::Completion<T, Token> completion(std::forward<Token>(token));
     auto state = state_;
-    submit([handler = std::move(completion.handler), convert, keep_value,
-            state](Reply reply) mutable {
-      if (state && reply.zxid.value > state->seen.load()) state->seen.store(reply.zxid.value);
-      if constexpr (std::is_void_v<T>) {
-        (void)convert;
-        (void)keep_value;
-        handler(reply.error);
-      } else {
-        if (reply.error && !keep_value) return handler(reply.error, T{});
-        handler(reply.error, convert(reply));
-      }
-    });
+    submit(
+        [handler = std::move(completion.handler), convert, keep_value, state](Reply reply) mutable {
+          if (state && reply.zxid.value > state->seen.load()) state->seen.store(reply.zxid.value);
+          if constexpr (std::is_void_v<T>) {
+            (void)convert;
+            (void)keep_value;
+            handler(reply.error);
+          } else {
+            if (reply.error && !keep_value) return handler(reply.error, T{});
+            handler(reply.error, convert(reply));
+          }
+        });
     return completion.result();
   }
 
@@ -126,11 +126,13 @@ class Session {
     return async(use_future).get();
   }
 
-
  public:
   Session() = default;
   Session(std::shared_ptr<ClientPort> port, std::int64_t id, std::int32_t timeout_ms)
-      : port_(std::move(port)), state_(std::make_shared<State>()), id_(id), timeout_ms_(timeout_ms) {}
+      : port_(std::move(port)),
+        state_(std::make_shared<State>()),
+        id_(id),
+        timeout_ms_(timeout_ms) {}
   Session(Session&& other) noexcept { *this = std::move(other); }
   Session& operator=(Session&& other) noexcept {
     if (this != &other) {
@@ -169,12 +171,14 @@ class Session {
     tree::OpCode op = tree::OpCode::create2;
     if (options.mode == tree::CreateMode::container) op = tree::OpCode::create_container;
     if (tree::is_ttl(options.mode)) op = tree::OpCode::create_ttl;
-    tree::CreateRequest r{std::move(path), std::move(data), std::move(options.acl),
-                          options.mode, options.ttl.count(), op};
+    tree::CreateRequest r{std::move(path), std::move(data),     std::move(options.acl),
+                          options.mode,    options.ttl.count(), op};
     return start<CreateResult>(
         std::forward<Token>(token),
         [&](ReplyHandler done) { port().write(id_, std::move(r), std::move(done)); },
-        [](Reply& reply) { return CreateResult{std::move(reply.path), reply.stat}; });
+        [](Reply& reply) {
+          return CreateResult{std::move(reply.path), reply.stat};
+        });
   }
   CreateResult create(std::string path, std::string data = {}, CreateOptions options = {}) {
     return wait([&](auto token) {
@@ -274,10 +278,13 @@ class Session {
     return start<DataResult>(
         std::forward<Token>(token),
         [&](ReplyHandler done) {
-          port().read(id_, ReadRequest{tree::OpCode::get_data, std::move(path), watch == Watch::yes},
+          port().read(id_,
+                      ReadRequest{tree::OpCode::get_data, std::move(path), watch == Watch::yes},
                       std::move(done));
         },
-        [](Reply& reply) { return DataResult{std::move(reply.data), reply.stat}; });
+        [](Reply& reply) {
+          return DataResult{std::move(reply.data), reply.stat};
+        });
   }
   DataResult get_data(std::string path, Watch watch = Watch::no) {
     return wait([&](auto token) { return async_get_data(std::move(path), watch, token); });
@@ -289,11 +296,13 @@ class Session {
     return start<ChildrenResult>(
         std::forward<Token>(token),
         [&](ReplyHandler done) {
-          port().read(id_,
-                      ReadRequest{tree::OpCode::get_children2, std::move(path), watch == Watch::yes},
-                      std::move(done));
+          port().read(
+              id_, ReadRequest{tree::OpCode::get_children2, std::move(path), watch == Watch::yes},
+              std::move(done));
         },
-        [](Reply& reply) { return ChildrenResult{std::move(reply.children), reply.stat}; });
+        [](Reply& reply) {
+          return ChildrenResult{std::move(reply.children), reply.stat};
+        });
   }
   ChildrenResult get_children(std::string path, Watch watch = Watch::no) {
     return wait([&](auto token) { return async_get_children(std::move(path), watch, token); });
@@ -307,7 +316,9 @@ class Session {
           port().read(id_, ReadRequest{tree::OpCode::get_acl, std::move(path), false},
                       std::move(done));
         },
-        [](Reply& reply) { return AclResult{std::move(reply.acl), reply.stat}; });
+        [](Reply& reply) {
+          return AclResult{std::move(reply.acl), reply.stat};
+        });
   }
   AclResult get_acl(std::string path) {
     return wait([&](auto token) { return async_get_acl(std::move(path), token); });
@@ -360,10 +371,10 @@ class Session {
   template <class Token>
   auto async_add_watch(std::string path, AddWatchMode mode, Token&& token) {
     return start<void>(std::forward<Token>(token), [&](ReplyHandler done) {
-      port().watch(id_,
-                   WatchRequest{tree::OpCode::add_watch, std::move(path),
-                                static_cast<std::int32_t>(mode)},
-                   std::move(done));
+      port().watch(
+          id_,
+          WatchRequest{tree::OpCode::add_watch, std::move(path), static_cast<std::int32_t>(mode)},
+          std::move(done));
     });
   }
   void add_watch(std::string path, AddWatchMode mode) {

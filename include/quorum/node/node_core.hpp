@@ -69,7 +69,11 @@ class NodeCore {
           "quorum: bad node config: session bounds need 1 <= min_session_ticks <= "
           "max_session_ticks");
     machine_.on_apply = [this](const tree::ApplyOutcome& o) { applied(o); };
-    machine_.on_restore = [this](Zxid before) { restored(before); };
+    // Re-arming waits until the replica's step is over: a restore during recovery is followed
+    // by a replay, and only the state after it is what watchers should be compared with.
+    machine_.on_restore = [this](Zxid before) {
+      if (!rearm_from_ || before < *rearm_from_) rearm_from_ = before;
+    };
     replica_.set_role_observer([this](const RoleEvent& e) { role_event(e); });
     ReplicaHooks hooks;
     hooks.prepare = [this](Txn& txn, ServerId via) { prepare(txn, via); };
@@ -94,19 +98,23 @@ class NodeCore {
   void start(Instant now) {
     now_ = now;
     replica_.start(now);
+    rearm();
   }
   void receive(ServerId from, const Message& m, Instant now) {
     now_ = now;
     replica_.receive(from, m, now);
+    rearm();
   }
   void tick(Instant now) {
     now_ = now;
     replica_.tick(now);
+    rearm();
     if (leading()) lead_tick(now);
   }
   void log_durable(Instant now) {
     now_ = now;
     replica_.log_durable(now);
+    rearm();
   }
 
   // ---- client calls ---------------------------------------------------------------------------
@@ -255,6 +263,7 @@ class NodeCore {
                   done(std::move(r));
                 }});
     if (!replica_.submit({Txn{{}, txn_type_sync_marker, marker}}, now)) fail_last(id);
+    rearm();
   }
 
   /// addAuth: digest "user:password" adds the id user:BASE64(SHA1(user:password)).
@@ -333,6 +342,7 @@ class NodeCore {
     // Queued before submitting: a lone member commits within submit().
     c.queue.push_back(Pending{Pending::Kind::write, cxid, {}, std::move(done)});
     if (!replica_.submit({Txn{{}, type, tree::encoding::encode(request)}}, now_)) fail_last(id);
+    rearm();
   }
 
   // The operation just queued could not be submitted (no leader): it fails at once.
@@ -510,6 +520,13 @@ class NodeCore {
     for (Pending& p : c.queue) p.done(failure(errc::session_expired));
   }
 
+  void rearm() {
+    if (!rearm_from_) return;
+    const Zxid before = *rearm_from_;
+    rearm_from_.reset();
+    if (machine_.tree.last_applied_zxid() > before) restored(before);
+  }
+
   // The tree jumped (a SNAP from the leader): re-arm watches as ZooKeeper's setWatches does
   // against the zxid this member had applied.
   void restored(Zxid before) {
@@ -553,12 +570,14 @@ class NodeCore {
     if (e.kind == RoleEvent::Kind::failed) {
       // Whatever was in flight may or may not commit: the client hears CONNECTIONLOSS, as a
       // ZooKeeper client does when its server loses the leader.
+      // Handlers run after the bookkeeping: they may call back into this member.
+      std::vector<Pending> lost;
       for (auto& [id, c] : clients_) {
-        std::deque<Pending> queue = std::move(c.queue);
+        for (Pending& p : c.queue) lost.push_back(std::move(p));
         c.queue.clear();
-        for (Pending& p : queue) p.done(failure(errc::connection_loss));
       }
       std::erase_if(clients_, [](const auto& entry) { return entry.second.opening; });
+      for (Pending& p : lost) p.done(failure(errc::connection_loss));
     }
     if (user_role_observer_) user_role_observer_(e);
   }
@@ -650,6 +669,7 @@ class NodeCore {
   typename Member::RoleObserver user_role_observer_;
   Instant now_{};
   Instant next_container_check_{};
+  std::optional<Zxid> rearm_from_;
 };
 
 }  // namespace quorum
