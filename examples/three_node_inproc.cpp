@@ -1,5 +1,5 @@
 // The seed's two elections, narrated: members on their own threads in this process elect a
-// leader with ZooKeeper's Fast Leader Election rules.
+// leader with ZooKeeper's Fast Leader Election rules; then replication and the data tree.
 //
 //   three_node_inproc [--verbose] [--finalize-ms N]
 #include <fmt/core.h>
@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "demo_parts.hpp"
 #include "quorum/inproc_replica.hpp"
 #include "quorum/quorum.hpp"
 #include "quorum/state_machine/kv_state_machine.hpp"
@@ -407,5 +408,7 @@ int main(int argc, char** argv) {
   restart(options);
   fmt::print("\n");
   replication(options);
+  fmt::print("\n");
+  data_tree_part(options.finalize_wait);
   return 0;
 }

@@ -140,7 +140,7 @@ TEST_CASE("Node and Session - every operation synchronously") {
   s.close();
   other.sync("/");
   CHECK(other.get_children("/svc").children.empty());
-  CHECK_THROWS_AS(s.get_data("/svc"), std::logic_error);
+  CHECK(code_of([&] { s.get_data("/svc"); }) == errc::session_expired);
 }
 
 TEST_CASE("Node and Session - futures and callbacks") {

@@ -124,8 +124,8 @@ inline TreeSwarmResult run_tree_swarm(std::uint64_t seed,
     bool closed = false;
   };
   std::vector<std::shared_ptr<Client>> clients;
-  std::set<std::string> durable_paths;       // acknowledged creates never deleted
-  std::set<std::int64_t> closed_sessions;    // acknowledged closes
+  std::set<std::string> durable_paths;     // acknowledged creates never deleted
+  std::set<std::int64_t> closed_sessions;  // acknowledged closes
   std::uint64_t unique = 0;
   std::vector<std::int64_t> abandoned;  // sessions left to expire
 
@@ -179,8 +179,10 @@ inline TreeSwarmResult run_tree_swarm(std::uint64_t seed,
       m.open_session(static_cast<std::int32_t>(draw.between(100, 3000)), watcher(cl),
                      answer(cl, seq, false, {}, false,
                             [cl](const Reply& r) {
-                              if (!r.error) cl->session = r.session;
-                              else cl->closed = true;
+                              if (!r.error)
+                                cl->session = r.session;
+                              else
+                                cl->closed = true;
                             }),
                      now);
     });
@@ -212,14 +214,16 @@ inline TreeSwarmResult run_tree_swarm(std::uint64_t seed,
                   answer(cl, seq, true, {}, false), now);
           break;
         case 2:
-          m.write(s, tree::CreateRequest{"/q/s-", "", tree::open_acl_unsafe(),
-                                         tree::CreateMode::ephemeral_sequential},
+          m.write(s,
+                  tree::CreateRequest{"/q/s-", "", tree::open_acl_unsafe(),
+                                      tree::CreateMode::ephemeral_sequential},
                   answer(cl, seq, true, {}, false), now);
           break;
         case 3:
           m.write(s,
-                  tree::SetDataRequest{key, std::to_string(seq),
-                                       draw.chance(0.5) ? -1 : static_cast<std::int32_t>(draw.below(4))},
+                  tree::SetDataRequest{
+                      key, std::to_string(seq),
+                      draw.chance(0.5) ? -1 : static_cast<std::int32_t>(draw.below(4))},
                   answer(cl, seq, true, {}, false), now);
           break;
         case 4:
@@ -261,8 +265,9 @@ inline TreeSwarmResult run_tree_swarm(std::uint64_t seed,
     c.run_for(ms(100, 500));
     if (clients[0]->session != 0)
       c.at(1, [&](auto& m, Instant now) {
-        m.write(clients[0]->session, tree::CreateRequest{"/q", "", tree::open_acl_unsafe()},
-                [](Reply) {}, now);
+        m.write(
+            clients[0]->session, tree::CreateRequest{"/q", "", tree::open_acl_unsafe()},
+            [](Reply) {}, now);
       });
   }
   for (int i = 0; i < static_cast<int>(draw.between(2, 5)); ++i)
@@ -373,15 +378,18 @@ inline TreeSwarmResult run_tree_swarm(std::uint64_t seed,
     probe->session = 0;
     probe->closed = false;
     c.at(*leader, [&](auto& m, Instant now) {
-      m.open_session(3000, {}, [&](Reply r) { probe->session = r.error ? -1 : r.session; }, now);
+      m.open_session(
+          3000, {}, [&](Reply r) { probe->session = r.error ? -1 : r.session; }, now);
     });
     c.run_until([&] { return probe->session != 0; }, std::chrono::seconds(30));
     note("probe session: " + std::to_string(probe->session));
     if (probe->session <= 0) continue;
     std::optional<Reply> done;
     c.at(*leader, [&](auto& m, Instant now) {
-      m.write(probe->session, tree::CreateRequest{"/probe" + std::to_string(attempt), "", tree::open_acl_unsafe()},
-              [&](Reply r) { done = r; }, now);
+      m.write(
+          probe->session,
+          tree::CreateRequest{"/probe" + std::to_string(attempt), "", tree::open_acl_unsafe()},
+          [&](Reply r) { done = r; }, now);
     });
     c.run_until([&] { return done.has_value(); }, std::chrono::seconds(30));
     wrote = done && !done->error;

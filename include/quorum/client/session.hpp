@@ -78,41 +78,39 @@ class Session {
     std::atomic<std::int64_t> seen{-1};
   };
 
-  ClientPort& port() {
-    if (!port_) throw std::logic_error("quorum::Session: the session was closed or released");
-    return *port_;
-  }
+  ClientPort& port() { return *port_; }  // only inside start(), which checks it first
 
   void end() {
     if (port_) port_->close_session(id_, [](Reply) {});
     port_.reset();
   }
 
-  template <class T, class Token, class Submit, class Convert = std::nullptr_t>
-  auto start(Token&& token, Submit&& submit, Convert convert = nullptr, bool keep_value = false) {
-    return start_on<T>(port_, std::forward<Token>(token), std::forward<Submit>(submit), convert,
-                       keep_value);
-  }
-
   // Submits, turning the Reply into the token's (error, value). `keep_value`: the value is
   // delivered even with an error (multi's per-op results).
   template <class T, class Token, class Submit, class Convert = std::nullptr_t>
-  auto start_on(const std::shared_ptr<ClientPort>&, Token&& token, Submit&& submit,
-                Convert convert = nullptr, bool keep_value = false) {
+  auto start(Token&& token, Submit&& submit, Convert convert = nullptr, bool keep_value = false) {
     detail::Completion<T, Token> completion(std::forward<Token>(token));
     auto state = state_;
-    submit(
-        [handler = std::move(completion.handler), convert, keep_value, state](Reply reply) mutable {
-          if (state && reply.zxid.value > state->seen.load()) state->seen.store(reply.zxid.value);
-          if constexpr (std::is_void_v<T>) {
-            (void)convert;
-            (void)keep_value;
-            handler(reply.error);
-          } else {
-            if (reply.error && !keep_value) return handler(reply.error, T{});
-            handler(reply.error, convert(reply));
-          }
-        });
+    auto on_reply = [handler = std::move(completion.handler), convert, keep_value,
+                     state](Reply reply) mutable {
+      if (state && reply.zxid.value > state->seen.load()) state->seen.store(reply.zxid.value);
+      if constexpr (std::is_void_v<T>) {
+        (void)convert;
+        (void)keep_value;
+        handler(reply.error);
+      } else {
+        if (reply.error && !keep_value) return handler(reply.error, T{});
+        handler(reply.error, convert(reply));
+      }
+    };
+    if (port_) {
+      submit(std::move(on_reply));
+    } else {
+      // Closed or released: the operation completes at once with SESSIONEXPIRED.
+      Reply expired;
+      expired.error = make_error_code(errc::session_expired);
+      on_reply(std::move(expired));
+    }
     return completion.result();
   }
 
@@ -422,12 +420,8 @@ class Session {
   /// Closes the session: its ephemerals are deleted and its watches go.
   template <class Token>
   auto async_close(Token&& token) {
-    auto port = std::exchange(port_, nullptr);
-    return start_on<void>(port, std::forward<Token>(token), [&](ReplyHandler done) {
-      if (port)
-        port->close_session(id_, std::move(done));
-      else
-        done(Reply{make_error_code(errc::session_expired)});
+    return start<void>(std::forward<Token>(token), [&](ReplyHandler done) {
+      std::exchange(port_, nullptr)->close_session(id_, std::move(done));
     });
   }
   void close() {
