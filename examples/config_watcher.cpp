@@ -72,8 +72,8 @@ int main() {
   {
     std::unique_lock lock(mutex);
     const bool all = changed.wait_for(lock, 10s, [&] { return seen.size() >= 3; });
-    ok = all && seen == std::vector<std::string>{"log_level=info", "log_level=debug",
-                                                 "log_level=warn"};
+    ok = all &&
+         seen == std::vector<std::string>{"log_level=info", "log_level=debug", "log_level=warn"};
   }
   service.close();  // before the nodes go: no callback may outlive what it uses
   fmt::print("{}\n", ok ? "the service saw every version" : "the service MISSED a version");

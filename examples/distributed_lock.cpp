@@ -56,7 +56,10 @@ class DistributedLock {
       : session_(session), bell_(bell), dir_(std::move(dir)) {}
 
   void lock() {
-    mine_ = session_.create(dir_ + "/lock-", "", {.mode = quorum::tree::CreateMode::ephemeral_sequential}).path;
+    mine_ =
+        session_
+            .create(dir_ + "/lock-", "", {.mode = quorum::tree::CreateMode::ephemeral_sequential})
+            .path;
     const std::string my_name = mine_.substr(dir_.size() + 1);
     for (;;) {
       const std::uint64_t seen = bell_.rings();

@@ -44,8 +44,8 @@ class TreeEnsemble {
 
   void say(const std::string& line) {
     std::lock_guard lock(mutex_);
-    fmt::print("  [{:7.3f}s] {}\n", std::chrono::duration<double>(hub_.now().time_since_epoch()).count(),
-               line);
+    fmt::print("  [{:7.3f}s] {}\n",
+               std::chrono::duration<double>(hub_.now().time_since_epoch()).count(), line);
   }
 
   ServerId wait_for_leader(std::initializer_list<ServerId> among) {
@@ -89,7 +89,8 @@ void data_tree_part(std::chrono::milliseconds finalize_wait) {
   quorum::Session watcher = e[third].open_session(
       {.timeout = 4000ms, .watcher = [&](const quorum::tree::WatchedEvent& ev) {
          ++events;
-         e.say(fmt::format("session on server {} hears {} on {}", third, to_string(ev.type), ev.path));
+         e.say(fmt::format("session on server {} hears {} on {}", third, to_string(ev.type),
+                           ev.path));
        }});
   quorum::Session writer = e[follower].open_session({.timeout = 4000ms});
   e.say(fmt::format("sessions opened on server {} (writer, a follower) and {} (watcher)", follower,
@@ -125,7 +126,8 @@ void data_tree_part(std::chrono::milliseconds finalize_wait) {
   e.say(fmt::format("server {} (the leader) stops", leader));
   e[leader].stop();
   const ServerId next = e.wait_for_leader({follower, third});
-  e.say(fmt::format("server {} leads now; the writer keeps writing through server {}", next, follower));
+  e.say(fmt::format("server {} leads now; the writer keeps writing through server {}", next,
+                    follower));
   quorum::tree::Stat after{};
   for (int attempt = 0; attempt < 50; ++attempt) {
     try {
@@ -153,7 +155,8 @@ void data_tree_part(std::chrono::milliseconds finalize_wait) {
   }
   fmt::print("\n  The tree as server {} serves it:\n{}", leader, views[leader]);
   const bool same = views[1] == views[2] && views[2] == views[3];
-  fmt::print("  Servers 1, 2 and 3 serve {} trees (stats included); the watcher heard {} event(s).\n",
-             same ? "identical" : "DIFFERENT", events.load());
+  fmt::print(
+      "  Servers 1, 2 and 3 serve {} trees (stats included); the watcher heard {} event(s).\n",
+      same ? "identical" : "DIFFERENT", events.load());
   if (!same) TreeEnsemble::fail("the trees differ");
 }

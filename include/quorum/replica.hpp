@@ -366,7 +366,12 @@ class Replica {
     std::vector<Txn> batch;
     while (machine_.last_applied_zxid() < zxid) {
       batch.clear();
-      if (storage_.read_after(machine_.last_applied_zxid(), 4096, batch) || batch.empty()) break;
+      // Read no further than needed: the log may hold many proposals beyond the commit point.
+      const Zxid from = machine_.last_applied_zxid();
+      std::size_t want = 4096;
+      if (from.epoch() == zxid.epoch() && from.value >= 0)
+        want = std::min<std::size_t>(want, zxid.counter() - from.counter());
+      if (storage_.read_after(from, want, batch) || batch.empty()) break;
       for (const Txn& txn : batch) {
         if (txn.zxid > zxid) return;
         machine_.apply(txn);

@@ -1,0 +1,266 @@
+// The data tree's costs: memory and allocations per znode, apply rate, snapshot and restore
+// time for 1,000,000 znodes; then end-to-end operations/s and latency through Sessions on a
+// three-member in-process ensemble (create, setData, getData of 100-byte values, with 1, 16
+// and 64 sessions keeping up to 100 operations outstanding each). One JSON object per case.
+//
+//   tree_bench [--znodes N] [--seconds S]
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "quorum/node.hpp"
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Counts heap allocations, so a znode's cost in allocations is measured, not guessed. The
+// replacements pair malloc with free, which GCC cannot see through.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+namespace {
+std::atomic<std::uint64_t> allocations{0};
+}
+void* operator new(std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+std::size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * 4096;
+}
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+quorum::Txn create_txn(std::uint32_t counter, const std::string& path, const std::string& data,
+                       std::int32_t parent_cversion) {
+  quorum::tree::TxnRecord record{0, 0, 1'700'000'000'000,
+                                 quorum::tree::CreateTxn{path, data, quorum::tree::open_acl_unsafe(),
+                                                         0, parent_cversion}};
+  return quorum::Txn{quorum::Zxid::make(1, counter), 1, quorum::tree::encoding::encode(record)};
+}
+
+void memory_case(std::size_t znodes) {
+  const std::size_t per_dir = 1000;
+  const std::string data(16, 'd');
+  // The txns are built first, so the tree's own cost is what the counters see.
+  std::vector<quorum::Txn> txns;
+  txns.reserve(znodes + znodes / per_dir + 2);
+  std::uint32_t counter = 0;
+  txns.push_back(create_txn(++counter, "/bench", "", 1));
+  for (std::size_t i = 0; i < znodes; ++i) {
+    const std::string dir = "/bench/d" + std::to_string(i / per_dir);
+    if (i % per_dir == 0)
+      txns.push_back(create_txn(++counter, dir, "", static_cast<std::int32_t>(i / per_dir + 1)));
+    txns.push_back(create_txn(++counter, dir + "/n" + std::to_string(i % per_dir), data,
+                              static_cast<std::int32_t>(i % per_dir + 1)));
+  }
+  auto tree = std::make_unique<quorum::tree::DataTree>();
+  const std::size_t rss_before = resident_bytes();
+  const std::uint64_t allocs_before = allocations.load();
+  const auto t0 = Clock::now();
+  for (const quorum::Txn& txn : txns) tree->apply(txn);
+  const double apply_s = seconds_since(t0);
+  const std::size_t rss_after = resident_bytes();
+  const std::uint64_t allocs = allocations.load() - allocs_before;
+  const std::size_t nodes = tree->node_count() - 5;  // the ones this case created
+  txns.clear();
+  txns.shrink_to_fit();
+
+  const auto t1 = Clock::now();
+  const quorum::Snapshot image = tree->snapshot();
+  const double snapshot_s = seconds_since(t1);
+  quorum::tree::DataTree restored;
+  const auto t2 = Clock::now();
+  const std::error_code ec = restored.restore(image);
+  const double restore_s = seconds_since(t2);
+  const double rss_per_node = static_cast<double>(rss_after - rss_before) / static_cast<double>(nodes);
+  // Payload: the name and the 16 data bytes each node must hold anyway.
+  const double payload = 16.0 + 4.0;
+  std::cout << nlohmann::json{
+                   {"bench", "tree_memory"},
+                   {"znodes", nodes},
+                   {"rss_bytes_per_znode", rss_per_node},
+                   {"rss_overhead_bytes_per_znode", rss_per_node - payload},
+                   {"allocations_per_znode", static_cast<double>(allocs) / static_cast<double>(nodes)},
+                   {"apply_txns_per_s", static_cast<double>(nodes) / apply_s},
+                   {"snapshot_s", snapshot_s},
+                   {"snapshot_bytes", image.state.size()},
+                   {"restore_s", restore_s},
+                   {"restore_ok", !ec}}
+                   .dump()
+            << std::endl;
+}
+
+struct Ensemble {
+  quorum::InProcHub hub;
+  std::map<quorum::ServerId, quorum::MemoryStorage> storage;
+  std::map<quorum::ServerId, std::unique_ptr<quorum::Node<>>> nodes;
+  Ensemble() {
+    const std::vector<quorum::ServerId> ids{1, 2, 3};
+    for (auto id : ids) {
+      quorum::NodeConfig config;
+      config.replica = quorum::ReplicaConfig{.self = id, .voters = ids};
+      config.replica.finalize_wait = 20ms;
+      config.replica.min_notification_interval = 20ms;
+      config.replica.tick = 200ms;
+      nodes[id] = std::make_unique<quorum::Node<>>(hub, config, storage[id]);
+      nodes[id]->start();
+    }
+    for (auto id : ids)
+      if (!nodes[id]->wait_until([](const auto& s) { return s.serving; }, 30s)) {
+        std::cerr << "tree_bench: no leader\n";
+        std::exit(1);
+      }
+  }
+  ~Ensemble() { nodes.clear(); }
+};
+
+// One session's closed loop: keeps `window` operations outstanding until told to stop.
+struct Loop {
+  quorum::Session session;
+  std::string kind;
+  std::string prefix;
+  std::size_t window = 0;
+  std::atomic<bool>* stop = nullptr;
+  std::mutex mutex;
+  std::condition_variable idle;
+  std::size_t outstanding = 0;
+  std::uint64_t next = 0;
+  std::uint64_t done = 0;
+  std::uint64_t errors = 0;
+  std::vector<double> latencies_us;
+
+  void issue_locked(std::unique_lock<std::mutex>& lock) {
+    while (!stop->load() && outstanding < window) {
+      ++outstanding;
+      const std::uint64_t n = next++;
+      const auto started = Clock::now();
+      lock.unlock();
+      auto finish = [this, started](std::error_code ec) {
+        std::unique_lock l(mutex);
+        --outstanding;
+        ++done;
+        errors += ec ? 1u : 0u;
+        latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - started).count());
+        issue_locked(l);
+        idle.notify_all();
+      };
+      const std::string value(100, 'v');
+      if (kind == "create") {
+        session.async_create(prefix + "/c" + std::to_string(n), value, {},
+                             [finish](std::error_code ec, quorum::CreateResult) { finish(ec); });
+      } else if (kind == "set_data") {
+        session.async_set_data(prefix, value, -1,
+                               [finish](std::error_code ec, quorum::tree::Stat) { finish(ec); });
+      } else {
+        session.async_get_data(prefix, quorum::Watch::no,
+                               [finish](std::error_code ec, quorum::DataResult) { finish(ec); });
+      }
+      lock.lock();
+    }
+  }
+};
+
+void throughput_case(Ensemble& e, const std::string& kind, std::size_t sessions, std::size_t window,
+                     double seconds) {
+  std::atomic<bool> stop{false};
+  std::vector<std::unique_ptr<Loop>> loops;
+  static int round = 0;
+  ++round;
+  for (std::size_t i = 0; i < sessions; ++i) {
+    auto loop = std::make_unique<Loop>();
+    loop->session = e.nodes.at(static_cast<quorum::ServerId>(1 + i % 3))->open_session();
+    loop->kind = kind;
+    loop->window = window;
+    loop->stop = &stop;
+    loop->prefix = "/r" + std::to_string(round) + "s" + std::to_string(i);
+    loop->session.create(loop->prefix, std::string(100, 'v'));
+    loops.push_back(std::move(loop));
+  }
+  const auto t0 = Clock::now();
+  for (auto& loop : loops) {
+    std::unique_lock lock(loop->mutex);
+    loop->issue_locked(lock);
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  std::uint64_t done = 0, errors = 0;
+  std::vector<double> latencies;
+  for (auto& loop : loops) {
+    std::unique_lock lock(loop->mutex);
+    loop->idle.wait_for(lock, 30s, [&] { return loop->outstanding == 0; });
+    done += loop->done;
+    errors += loop->errors;
+    latencies.insert(latencies.end(), loop->latencies_us.begin(), loop->latencies_us.end());
+  }
+  const double elapsed = seconds_since(t0);
+  std::sort(latencies.begin(), latencies.end());
+  const auto pct = [&](double p) {
+    return latencies.empty() ? 0.0 : latencies[static_cast<std::size_t>(p * static_cast<double>(latencies.size() - 1))];
+  };
+  std::cout << nlohmann::json{{"bench", "tree_ops"},
+                              {"op", kind},
+                              {"sessions", sessions},
+                              {"outstanding_per_session", window},
+                              {"ops", done},
+                              {"errors", errors},
+                              {"ops_per_s", static_cast<double>(done) / elapsed},
+                              {"p50_us", pct(0.50)},
+                              {"p99_us", pct(0.99)}}
+                   .dump()
+            << std::endl;
+  for (auto& loop : loops) loop->session.close();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t znodes = 1'000'000;
+  double seconds = 2.0;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--znodes") && i + 1 < argc) {
+      znodes = std::strtoull(argv[++i], nullptr, 10);
+    } else if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc) {
+      seconds = std::atof(argv[++i]);
+    } else {
+      std::cerr << "usage: tree_bench [--znodes N] [--seconds S]\n";
+      return 2;
+    }
+  }
+  std::vector<std::string> kinds{"create", "set_data", "get_data"};
+  if (const char* only = std::getenv("TREE_BENCH_ONLY")) kinds = {only};
+  if (znodes > 0) memory_case(znodes);
+  Ensemble e;
+  for (const std::string& kind : kinds)
+    for (std::size_t sessions : {std::size_t{1}, std::size_t{16}, std::size_t{64}}) throughput_case(e, kind, sessions, 100, seconds);
+  return 0;
+}
