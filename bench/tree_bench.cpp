@@ -41,11 +41,21 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size ? size : 1)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](std::size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void* operator new[](std::size_t size) {
+  return operator new(size);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -62,9 +72,9 @@ double seconds_since(Clock::time_point t) {
 
 quorum::Txn create_txn(std::uint32_t counter, const std::string& path, const std::string& data,
                        std::int32_t parent_cversion) {
-  quorum::tree::TxnRecord record{0, 0, 1'700'000'000'000,
-                                 quorum::tree::CreateTxn{path, data, quorum::tree::open_acl_unsafe(),
-                                                         0, parent_cversion}};
+  quorum::tree::TxnRecord record{
+      0, 0, 1'700'000'000'000,
+      quorum::tree::CreateTxn{path, data, quorum::tree::open_acl_unsafe(), 0, parent_cversion}};
   return quorum::Txn{quorum::Zxid::make(1, counter), 1, quorum::tree::encoding::encode(record)};
 }
 
@@ -102,20 +112,21 @@ void memory_case(std::size_t znodes) {
   const auto t2 = Clock::now();
   const std::error_code ec = restored.restore(image);
   const double restore_s = seconds_since(t2);
-  const double rss_per_node = static_cast<double>(rss_after - rss_before) / static_cast<double>(nodes);
+  const double rss_per_node =
+      static_cast<double>(rss_after - rss_before) / static_cast<double>(nodes);
   // Payload: the name and the 16 data bytes each node must hold anyway.
   const double payload = 16.0 + 4.0;
-  std::cout << nlohmann::json{
-                   {"bench", "tree_memory"},
-                   {"znodes", nodes},
-                   {"rss_bytes_per_znode", rss_per_node},
-                   {"rss_overhead_bytes_per_znode", rss_per_node - payload},
-                   {"allocations_per_znode", static_cast<double>(allocs) / static_cast<double>(nodes)},
-                   {"apply_txns_per_s", static_cast<double>(nodes) / apply_s},
-                   {"snapshot_s", snapshot_s},
-                   {"snapshot_bytes", image.state.size()},
-                   {"restore_s", restore_s},
-                   {"restore_ok", !ec}}
+  std::cout << nlohmann::json{{"bench", "tree_memory"},
+                              {"znodes", nodes},
+                              {"rss_bytes_per_znode", rss_per_node},
+                              {"rss_overhead_bytes_per_znode", rss_per_node - payload},
+                              {"allocations_per_znode",
+                               static_cast<double>(allocs) / static_cast<double>(nodes)},
+                              {"apply_txns_per_s", static_cast<double>(nodes) / apply_s},
+                              {"snapshot_s", snapshot_s},
+                              {"snapshot_bytes", image.state.size()},
+                              {"restore_s", restore_s},
+                              {"restore_ok", !ec}}
                    .dump()
             << std::endl;
 }
@@ -170,7 +181,8 @@ struct Loop {
         --outstanding;
         ++done;
         errors += ec ? 1u : 0u;
-        latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - started).count());
+        latencies_us.push_back(
+            std::chrono::duration<double, std::micro>(Clock::now() - started).count());
         issue_locked(l);
         idle.notify_all();
       };
@@ -225,7 +237,9 @@ void throughput_case(Ensemble& e, const std::string& kind, std::size_t sessions,
   const double elapsed = seconds_since(t0);
   std::sort(latencies.begin(), latencies.end());
   const auto pct = [&](double p) {
-    return latencies.empty() ? 0.0 : latencies[static_cast<std::size_t>(p * static_cast<double>(latencies.size() - 1))];
+    return latencies.empty()
+               ? 0.0
+               : latencies[static_cast<std::size_t>(p * static_cast<double>(latencies.size() - 1))];
   };
   std::cout << nlohmann::json{{"bench", "tree_ops"},
                               {"op", kind},
@@ -261,6 +275,7 @@ int main(int argc, char** argv) {
   if (znodes > 0) memory_case(znodes);
   Ensemble e;
   for (const std::string& kind : kinds)
-    for (std::size_t sessions : {std::size_t{1}, std::size_t{16}, std::size_t{64}}) throughput_case(e, kind, sessions, 100, seconds);
+    for (std::size_t sessions : {std::size_t{1}, std::size_t{16}, std::size_t{64}})
+      throughput_case(e, kind, sessions, 100, seconds);
   return 0;
 }
