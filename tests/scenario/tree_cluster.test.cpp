@@ -204,3 +204,72 @@ TEST_CASE("writes continue after the leader fails and pending ones report connec
   CHECK_FALSE(r.read(OpCode::get_data, "/after")->error);
   CHECK(c.member(*leader).tree().snapshot().state == c.member(follower).tree().snapshot().state);
 }
+
+TEST_CASE("the leader deletes empty containers and expired TTL nodes as txns") {
+  sim::NodeClusterOptions options;
+  options.seed = 8;
+  options.node.container_check_interval = 300ms;
+  NodeCluster c(options);
+  for (ServerId id : {1, 2, 3}) c.start(id);
+  REQUIRE(c.run_until_serving());
+  SimClient a{c, 1};
+  REQUIRE(a.open(2000));
+  const auto container = [&](const std::string& path) {
+    return a.call([&](auto& m, ReplyHandler done, Instant now) {
+      m.write(a.session,
+              tree::CreateRequest{path, "", tree::open_acl_unsafe(), tree::CreateMode::container, 0,
+                                  OpCode::create_container},
+              std::move(done), now);
+    });
+  };
+  REQUIRE_FALSE(container("/box")->error);
+  REQUIRE_FALSE(container("/unused")->error);
+  REQUIRE_FALSE(a.create("/box/item")->error);
+  REQUIRE_FALSE(a.remove("/box/item")->error);
+  const auto ttl = a.call([&](auto& m, ReplyHandler done, Instant now) {
+    m.write(a.session,
+            tree::CreateRequest{"/ttl", "", tree::open_acl_unsafe(),
+                                tree::CreateMode::persistent_with_ttl, 200, OpCode::create_ttl},
+            std::move(done), now);
+  });
+  REQUIRE(ttl);
+  REQUIRE_FALSE(ttl->error);
+  CHECK(ttl->stat.ephemeral_owner == 0);
+  REQUIRE(c.run_until(
+      [&] {
+        for (ServerId id : {1, 2, 3})
+          if (c.member(id).tree().find("/box") != tree::no_node ||
+              c.member(id).tree().find("/ttl") != tree::no_node)
+            return false;
+        return true;
+      },
+      5s));
+  // A container that never had a child stays, as in ZooKeeper (maxNeverUsedIntervalMs = 0).
+  for (ServerId id : {1, 2, 3}) CHECK(c.member(id).tree().find("/unused") != tree::no_node);
+}
+
+TEST_CASE("a session cut off from the leader expires and its watcher hears Expired") {
+  NodeCluster c = started(9);
+  const auto leader = c.run_until_serving();
+  REQUIRE(leader);
+  const ServerId lonely = *leader == 1 ? 2 : 1;
+  SimClient owner{c, lonely};
+  REQUIRE(owner.open(400));
+  REQUIRE_FALSE(owner.create("/held", {}, tree::CreateMode::ephemeral)->error);
+  std::vector<ServerId> rest;
+  for (ServerId id : {1, 2, 3})
+    if (id != lonely) rest.push_back(id);
+  c.network().partition({{lonely}, rest});
+  c.run_for(3s);  // well past the 400 ms timeout: the leader proposes closeSession
+  CHECK(c.member(*leader).tree().find("/held") == tree::no_node);
+  c.network().heal();
+  REQUIRE(c.run_until(
+      [&] {
+        for (const auto& e : owner.events())
+          if (e.state == tree::KeeperState::expired) return true;
+        return false;
+      },
+      10s));
+  CHECK(c.member(lonely).tree().find("/held") == tree::no_node);
+  CHECK(owner.create("/again")->error == make_error_code(errc::session_expired));
+}

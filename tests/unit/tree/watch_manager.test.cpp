@@ -17,11 +17,13 @@ TEST_CASE("one-shot data watches fire once on change - create and delete") {
   w.add(1, "/a", WatchKind::data);
   w.add(2, "/a", WatchKind::exist);
   CHECK(w.trigger({"/a", EventType::node_data_changed}) ==
-        Fired{{1, ev(EventType::node_data_changed, "/a")}, {2, ev(EventType::node_data_changed, "/a")}});
+        Fired{{1, ev(EventType::node_data_changed, "/a")},
+              {2, ev(EventType::node_data_changed, "/a")}});
   CHECK(w.trigger({"/a", EventType::node_data_changed}).empty());
   CHECK(w.size() == 0);
   w.add(1, "/b", WatchKind::exist);
-  CHECK(w.trigger({"/b", EventType::node_created}) == Fired{{1, ev(EventType::node_created, "/b")}});
+  CHECK(w.trigger({"/b", EventType::node_created}) ==
+        Fired{{1, ev(EventType::node_created, "/b")}});
   CHECK(w.trigger({"/b", EventType::node_children_changed}).empty());
 }
 
@@ -51,7 +53,8 @@ TEST_CASE("persistent watches survive and recursive ones cover descendants witho
   CHECK(w.trigger({"/p", EventType::node_children_changed}) ==
         Fired{{1, ev(EventType::node_children_changed, "/p")}});
   CHECK(w.trigger({"/p", EventType::node_data_changed}) ==
-        Fired{{1, ev(EventType::node_data_changed, "/p")}, {2, ev(EventType::node_data_changed, "/p")}});
+        Fired{{1, ev(EventType::node_data_changed, "/p")},
+              {2, ev(EventType::node_data_changed, "/p")}});
   CHECK(w.trigger({"/p/q/r", EventType::node_created}) ==
         Fired{{2, ev(EventType::node_created, "/p/q/r")}});
   CHECK(w.trigger({"/p", EventType::node_data_changed}).size() == 2);  // still there

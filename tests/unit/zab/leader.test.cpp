@@ -305,3 +305,57 @@ TEST_CASE("ZAB settings that cannot work are refused with the reason", "[unit]")
   bad.max_in_flight = 0;
   CHECK(validate(bad).find("max_in_flight") != std::string::npos);
 }
+
+TEST_CASE("a preparer sees each request after its zxid - once the host applied the establishment",
+          "[unit]") {
+  Leader l;
+  std::vector<std::pair<Zxid, ServerId>> prepared;
+  l.core.set_preparer([&](Txn& t, ServerId via) {
+    prepared.push_back({t.zxid, via});
+    t.data = "prepared";
+  });
+  l.core.propose({Txn{{}, 1, "request"}}, l.now);  // waits: not established yet
+  l.join(2, 1, 1, Zxid::make(1, 5));
+  l.from(2, packet(PacketType::ack, Zxid::make(2, 0)));
+  REQUIRE(l.core.phase() == LeaderCore::Phase::broadcast);
+  CHECK(prepared.empty());  // prep reads the applied tree: (1,5) is not applied yet
+  l.core.on_applied(Zxid::make(1, 5));
+  REQUIRE(prepared.size() == 1);
+  CHECK(prepared[0].first == Zxid::make(2, 1));
+  CHECK(prepared[0].second == 1);  // submitted at the leader itself
+  l.from(2, QuorumPacket{PacketType::request, Zxid::none(), 0, {Txn{{}, 1, "from 2"}}, {}});
+  REQUIRE(prepared.size() == 2);
+  CHECK(prepared[1] == std::pair<Zxid, ServerId>{Zxid::make(2, 2), 2});
+  CHECK(l.core.effects().storage.back().txns.back().data == "prepared");
+}
+
+TEST_CASE("a sync marker takes no zxid and is answered once what preceded it commits", "[unit]") {
+  Leader l;
+  l.join(2, 1, 1, Zxid::make(1, 5));
+  l.from(2, packet(PacketType::ack, Zxid::make(2, 0)));
+  REQUIRE(l.core.phase() == LeaderCore::Phase::broadcast);
+  l.core.on_log_durable(Zxid::make(1, 5));
+  l.core.effects().clear();
+  l.core.propose({Txn{{}, 1, "write"}}, l.now);  // (2,1)
+  l.from(2, QuorumPacket{PacketType::request,
+                         Zxid::none(),
+                         0,
+                         {Txn{{}, quorum::txn_type_sync_marker, "from 2"}},
+                         {}});
+  l.core.propose({Txn{{}, quorum::txn_type_sync_marker, "mine"}}, l.now);
+  CHECK(l.core.last_proposed() == Zxid::make(2, 1));
+  CHECK(l.core.effects().syncs.empty());
+  for (const auto& p : l.sent_to(2)) CHECK(p.type != PacketType::sync);
+  l.core.on_log_durable(Zxid::make(2, 1));
+  l.from(2, packet(PacketType::ack, Zxid::make(2, 1)));
+  CHECK(l.core.effects().syncs == std::vector<std::string>{"mine"});
+  const auto out = l.sent_to(2);
+  REQUIRE(out.size() >= 2);
+  CHECK(out[out.size() - 2].type == PacketType::commit);  // the COMMIT first, then the answer
+  CHECK(out.back().type == PacketType::sync);
+  CHECK(out.back().data == "from 2");
+  // With nothing outstanding, a marker is answered at once.
+  l.core.effects().clear();
+  l.core.propose({Txn{{}, quorum::txn_type_sync_marker, "now"}}, l.now);
+  CHECK(l.core.effects().syncs == std::vector<std::string>{"now"});
+}
