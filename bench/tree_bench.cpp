@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "quorum/node.hpp"
+#include "quorum/inproc_ensemble.hpp"
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -131,29 +131,12 @@ void memory_case(std::size_t znodes) {
             << std::endl;
 }
 
-struct Ensemble {
-  quorum::InProcHub hub;
-  std::map<quorum::ServerId, quorum::MemoryStorage> storage;
-  std::map<quorum::ServerId, std::unique_ptr<quorum::Node<>>> nodes;
-  Ensemble() {
-    const std::vector<quorum::ServerId> ids{1, 2, 3};
-    for (auto id : ids) {
-      quorum::NodeConfig config;
-      config.replica = quorum::ReplicaConfig{.self = id, .voters = ids};
-      config.replica.finalize_wait = 20ms;
-      config.replica.min_notification_interval = 20ms;
-      config.replica.tick = 200ms;
-      nodes[id] = std::make_unique<quorum::Node<>>(hub, config, storage[id]);
-      nodes[id]->start();
-    }
-    for (auto id : ids)
-      if (!nodes[id]->wait_until([](const auto& s) { return s.serving; }, 30s)) {
-        std::cerr << "tree_bench: no leader\n";
-        std::exit(1);
-      }
-  }
-  ~Ensemble() { nodes.clear(); }
-};
+quorum::NodeConfig bench_config() {
+  quorum::NodeConfig base;
+  base.replica.finalize_wait = base.replica.min_notification_interval = 20ms;
+  base.replica.tick = 200ms;
+  return base;
+}
 
 // One session's closed loop: keeps `window` operations outstanding until told to stop.
 struct Loop {
@@ -202,15 +185,15 @@ struct Loop {
   }
 };
 
-void throughput_case(Ensemble& e, const std::string& kind, std::size_t sessions, std::size_t window,
-                     double seconds) {
+void throughput_case(quorum::InProcEnsemble& e, const std::string& kind, std::size_t sessions,
+                     std::size_t window, double seconds) {
   std::atomic<bool> stop{false};
   std::vector<std::unique_ptr<Loop>> loops;
   static int round = 0;
   ++round;
   for (std::size_t i = 0; i < sessions; ++i) {
     auto loop = std::make_unique<Loop>();
-    loop->session = e.nodes.at(static_cast<quorum::ServerId>(1 + i % 3))->open_session();
+    loop->session = e[static_cast<quorum::ServerId>(1 + i % 3)].open_session();
     loop->kind = kind;
     loop->window = window;
     loop->stop = &stop;
@@ -273,7 +256,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> kinds{"create", "set_data", "get_data"};
   if (const char* only = std::getenv("TREE_BENCH_ONLY")) kinds = {only};
   if (znodes > 0) memory_case(znodes);
-  Ensemble e;
+  quorum::InProcEnsemble e({1, 2, 3}, bench_config());
+  e.start();
+  if (!e.wait_serving(30s)) {
+    std::cerr << "tree_bench: no leader\n";
+    return 1;
+  }
   for (const std::string& kind : kinds)
     for (std::size_t sessions : {std::size_t{1}, std::size_t{16}, std::size_t{64}})
       throughput_case(e, kind, sessions, 100, seconds);

@@ -11,28 +11,19 @@
 #include <string>
 #include <vector>
 
-#include "quorum/node.hpp"
+#include "quorum/inproc_ensemble.hpp"
 
 using namespace std::chrono_literals;
 using quorum::ServerId;
 using quorum::Session;
 
 int main() {
-  quorum::InProcHub hub;
-  std::map<ServerId, quorum::MemoryStorage> storage;
-  std::map<ServerId, std::unique_ptr<quorum::Node<>>> nodes;
-  const std::vector<ServerId> ids{1, 2, 3};
-  for (ServerId id : ids) {
-    quorum::NodeConfig config;
-    config.replica = quorum::ReplicaConfig{.self = id, .voters = ids};
-    config.replica.finalize_wait = 20ms;
-    config.replica.min_notification_interval = 20ms;
-    config.replica.tick = 100ms;
-    nodes[id] = std::make_unique<quorum::Node<>>(hub, config, storage[id]);
-    nodes[id]->start();
-  }
-  for (ServerId id : ids)
-    if (!nodes[id]->wait_until([](const auto& s) { return s.serving; }, 30s)) return 1;
+  quorum::NodeConfig base;
+  base.replica.finalize_wait = base.replica.min_notification_interval = 20ms;
+  base.replica.tick = 100ms;
+  quorum::InProcEnsemble nodes({1, 2, 3}, base);
+  nodes.start();
+  if (!nodes.wait_serving(30s)) return 1;
 
   std::mutex mutex;
   std::condition_variable changed;
@@ -53,10 +44,10 @@ int main() {
                              changed.notify_all();
                            });
   };
-  service = nodes[2]->open_session({.timeout = 4000ms, .watcher = on_event});
+  service = nodes[2].open_session({.timeout = 4000ms, .watcher = on_event});
   service.add_watch("/config", quorum::AddWatchMode::persistent_recursive);
 
-  Session operator_session = nodes[1]->open_session();
+  Session operator_session = nodes[1].open_session();
   operator_session.create("/config");
   operator_session.create("/config/app", "log_level=info");
   // Each new version once the service has applied the one before.

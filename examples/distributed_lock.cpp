@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "quorum/node.hpp"
+#include "quorum/inproc_ensemble.hpp"
 
 using namespace std::chrono_literals;
 using quorum::ServerId;
@@ -85,27 +85,19 @@ class DistributedLock {
 }  // namespace
 
 int main() {
-  quorum::InProcHub hub;
-  std::map<ServerId, quorum::MemoryStorage> storage;
-  std::map<ServerId, std::unique_ptr<quorum::Node<>>> nodes;
-  const std::vector<ServerId> ids{1, 2, 3};
-  for (ServerId id : ids) {
-    quorum::NodeConfig config;
-    config.replica = quorum::ReplicaConfig{.self = id, .voters = ids};
-    config.replica.finalize_wait = 20ms;
-    config.replica.min_notification_interval = 20ms;
-    config.replica.tick = 100ms;
-    nodes[id] = std::make_unique<quorum::Node<>>(hub, config, storage[id]);
-    nodes[id]->start();
+  quorum::NodeConfig base;
+  base.replica.finalize_wait = base.replica.min_notification_interval = 20ms;
+  base.replica.tick = 100ms;
+  quorum::InProcEnsemble nodes({1, 2, 3}, base);
+  const std::vector<ServerId>& ids = nodes.ids();
+  nodes.start();
+  if (!nodes.wait_serving(30s)) {
+    fmt::print(stderr, "lock: the ensemble did not start serving\n");
+    return 1;
   }
-  for (ServerId id : ids)
-    if (!nodes[id]->wait_until([](const auto& s) { return s.serving; }, 30s)) {
-      fmt::print(stderr, "lock: server {} did not start serving\n", id);
-      return 1;
-    }
 
   {
-    Session admin = nodes[1]->open_session();
+    Session admin = nodes[1].open_session();
     admin.create("/locks");
     admin.create("/locks/counter-lock");
     admin.create("/counter", "0");
@@ -120,7 +112,7 @@ int main() {
     threads.emplace_back([&, w] {
       Doorbell bell;
       const ServerId at = ids[static_cast<std::size_t>(w) % ids.size()];
-      Session session = nodes[at]->open_session({.timeout = 4000ms, .watcher = bell.handler()});
+      Session session = nodes[at].open_session({.timeout = 4000ms, .watcher = bell.handler()});
       DistributedLock lock(session, bell, "/locks/counter-lock");
       for (int r = 0; r < rounds; ++r) {
         lock.lock();
@@ -145,7 +137,7 @@ int main() {
   }
   for (auto& t : threads) t.join();
 
-  Session reader = nodes[2]->open_session();
+  Session reader = nodes[2].open_session();
   reader.sync("/counter");
   const int counter = std::stoi(reader.get_data("/counter").data);
   std::string sequence;

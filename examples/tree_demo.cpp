@@ -10,7 +10,7 @@
 #include <string>
 
 #include "demo_parts.hpp"
-#include "quorum/node.hpp"
+#include "quorum/inproc_ensemble.hpp"
 #include "tree_view.hpp"
 
 using namespace std::chrono_literals;
@@ -19,48 +19,29 @@ using quorum::ServerId;
 
 namespace {
 
-constexpr auto wait_bound = 30s;
-
+// The three members, narrating when each starts serving.
 class TreeEnsemble {
  public:
-  explicit TreeEnsemble(std::chrono::milliseconds finalize_wait) {
-    const std::vector<ServerId> ids{1, 2, 3};
-    for (ServerId id : ids) {
-      quorum::NodeConfig config;
-      config.replica = quorum::ReplicaConfig{.self = id, .voters = ids};
-      config.replica.finalize_wait = finalize_wait;
-      config.replica.min_notification_interval = std::max<quorum::Duration>(finalize_wait, 1ms);
-      config.replica.tick = 200ms;
-      nodes_[id] = std::make_unique<Node<>>(hub_, config, storage_[id]);
-      nodes_[id]->set_role_observer([this, id](const quorum::RoleEvent& e) {
+  explicit TreeEnsemble(std::chrono::milliseconds finalize_wait)
+      : nodes_({1, 2, 3}, config(finalize_wait)) {
+    for (ServerId id : nodes_.ids())
+      nodes_[id].set_role_observer([this, id](const quorum::RoleEvent& e) {
         if (e.kind == quorum::RoleEvent::Kind::established)
           say(fmt::format("server {} serves in epoch {} (leader {})", id, e.epoch, e.leader));
       });
-    }
   }
-  ~TreeEnsemble() { nodes_.clear(); }
 
-  Node<>& operator[](ServerId id) { return *nodes_.at(id); }
+  Node<>& operator[](ServerId id) { return nodes_[id]; }
 
   void say(const std::string& line) {
     std::lock_guard lock(mutex_);
     fmt::print("  [{:7.3f}s] {}\n",
-               std::chrono::duration<double>(hub_.now().time_since_epoch()).count(), line);
+               std::chrono::duration<double>(nodes_.hub().now().time_since_epoch()).count(), line);
   }
 
-  ServerId wait_for_leader(std::initializer_list<ServerId> among) {
-    for (int round = 0; round < 300; ++round)
-      for (ServerId id : among)
-        if (nodes_.at(id)->wait_until(
-                [](const auto& s) { return s.serving && s.state == quorum::PeerState::leading; },
-                10ms)) {
-          for (ServerId other : among)
-            if (!nodes_.at(other)->wait_until([](const auto& s) { return s.serving; }, wait_bound))
-              fail("server " + std::to_string(other) + " did not start serving");
-          return id;
-        }
+  ServerId wait_for_leader(std::vector<ServerId> among) {
+    if (auto leader = nodes_.leader(30s, among)) return *leader;
     fail("no leader was elected");
-    return 0;
   }
 
   [[noreturn]] static void fail(const std::string& why) {
@@ -69,10 +50,16 @@ class TreeEnsemble {
   }
 
  private:
-  quorum::InProcHub hub_;
+  static quorum::NodeConfig config(std::chrono::milliseconds finalize_wait) {
+    quorum::NodeConfig base;
+    base.replica.finalize_wait = finalize_wait;
+    base.replica.min_notification_interval = std::max<quorum::Duration>(finalize_wait, 1ms);
+    base.replica.tick = 200ms;
+    return base;
+  }
+
   std::mutex mutex_;
-  std::map<ServerId, quorum::MemoryStorage> storage_;
-  std::map<ServerId, std::unique_ptr<Node<>>> nodes_;
+  quorum::InProcEnsemble nodes_;
 };
 
 }  // namespace

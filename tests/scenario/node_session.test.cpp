@@ -8,7 +8,7 @@
 #include <memory>
 #include <mutex>
 
-#include "quorum/node.hpp"
+#include "quorum/inproc_ensemble.hpp"
 
 using namespace std::chrono_literals;
 using namespace quorum;
@@ -17,36 +17,16 @@ namespace {
 
 constexpr auto bound = 20s;
 
-struct Ensemble {
-  InProcHub hub;
-  std::map<ServerId, MemoryStorage> storage;
-  std::map<ServerId, std::unique_ptr<Node<>>> nodes;
+NodeConfig fast() {
+  NodeConfig base;
+  base.replica.finalize_wait = base.replica.min_notification_interval = 20ms;
+  base.replica.tick = 100ms;
+  return base;
+}
 
-  explicit Ensemble(std::vector<ServerId> ids = {1, 2, 3}) {
-    for (ServerId id : ids) {
-      NodeConfig config;
-      config.replica = ReplicaConfig{.self = id, .voters = ids};
-      config.replica.finalize_wait = 20ms;
-      config.replica.min_notification_interval = 20ms;
-      config.replica.tick = 100ms;
-      nodes[id] = std::make_unique<Node<>>(hub, config, storage[id]);
-    }
-    for (auto& [id, n] : nodes) n->start();
-  }
-  ~Ensemble() { nodes.clear(); }
-
-  ServerId leader() {
-    for (auto& [id, n] : nodes)
-      if (n->wait_until([](const auto& s) { return s.serving && s.state == PeerState::leading; },
-                        50ms))
-        return id;
-    return 0;
-  }
-  bool all_serving() {
-    for (auto& [id, n] : nodes)
-      if (!n->wait_until([](const auto& s) { return s.serving; }, bound)) return false;
-    return true;
-  }
+struct Ensemble : InProcEnsemble {
+  Ensemble() : InProcEnsemble({1, 2, 3}, fast()) { start(); }
+  bool all_serving() { return wait_serving(bound); }
 };
 
 // Collects watch events across threads.
@@ -86,7 +66,7 @@ errc code_of(const std::function<void()>& f) {
 TEST_CASE("Node and Session - every operation synchronously") {
   Ensemble e;
   REQUIRE(e.all_serving());
-  Session s = e.nodes.at(1)->open_session({.timeout = 4000ms});
+  Session s = e[1].open_session({.timeout = 4000ms});
   CHECK(s.timeout_ms() == 2000);  // clamped to 20 ticks of 100 ms
   const CreateResult c = s.create("/svc", "cfg");
   CHECK(c.path == "/svc");
@@ -134,7 +114,7 @@ TEST_CASE("Node and Session - every operation synchronously") {
   }
 
   // Another member sees the same tree; closing the session removes its ephemerals.
-  Session other = e.nodes.at(3)->open_session();
+  Session other = e[3].open_session();
   other.sync("/");
   CHECK(other.get_data("/svc").stat == s.exists("/svc").value());
   s.close();
@@ -146,7 +126,7 @@ TEST_CASE("Node and Session - every operation synchronously") {
 TEST_CASE("Node and Session - futures and callbacks") {
   Ensemble e;
   REQUIRE(e.all_serving());
-  Session s = e.nodes.at(2)->open_session();
+  Session s = e[2].open_session();
   auto created = s.async_create("/f", "1", {}, use_future);
   CHECK(created.get().path == "/f");
   std::promise<std::pair<std::error_code, tree::Stat>> p;
@@ -176,8 +156,8 @@ TEST_CASE("Node and Session - watches fire across members") {
   Ensemble e;
   REQUIRE(e.all_serving());
   EventLog log;
-  Session watcher = e.nodes.at(1)->open_session({.watcher = log.handler()});
-  Session writer = e.nodes.at(2)->open_session();
+  Session watcher = e[1].open_session({.watcher = log.handler()});
+  Session writer = e[2].open_session();
   writer.create("/cfg", "v1");
   watcher.sync("/cfg");
   CHECK(watcher.get_data("/cfg", Watch::yes).data == "v1");
@@ -198,13 +178,13 @@ TEST_CASE("Node and Session - watches fire across members") {
 TEST_CASE("Node and Session - digest auth and ACLs") {
   Ensemble e;
   REQUIRE(e.all_serving());
-  Session alice = e.nodes.at(1)->open_session();
+  Session alice = e[1].open_session();
   alice.add_auth("digest", "alice:secret");
   alice.create("/private", "x", {.acl = tree::creator_all_acl()});
   const tree::AclList acl = alice.get_acl("/private").acl;
   REQUIRE(acl.size() == 1);
   CHECK(acl[0].id.id == tree::digest_id("alice:secret"));
-  Session bob = e.nodes.at(3)->open_session();
+  Session bob = e[3].open_session();
   bob.sync("/");
   CHECK(code_of([&] { bob.get_data("/private"); }) == errc::no_auth);
   CHECK(code_of([&] { bob.set_data("/private", "y"); }) == errc::no_auth);
@@ -216,19 +196,19 @@ TEST_CASE("Node and Session - digest auth and ACLs") {
 TEST_CASE("Node and Session - a stopped member fails calls with connection loss") {
   Ensemble e;
   REQUIRE(e.all_serving());
-  const ServerId leader = e.leader();
+  const ServerId leader = e.leader(bound).value_or(0);
   REQUIRE(leader != 0);
   const ServerId follower = leader == 1 ? 2 : 1;
-  Session s = e.nodes.at(follower)->open_session();
+  Session s = e[follower].open_session();
   s.create("/a");
-  e.nodes.at(follower)->stop();
+  e[follower].stop();
   CHECK(code_of([&] { s.get_data("/a"); }) == errc::connection_loss);
   // The session moves to another member with its id and password.
   const ServerId third = 6 - leader - follower;
-  Session moved = e.nodes.at(third)->attach_session(s.id(), s.password(), {}, s.last_zxid_seen());
+  Session moved = e[third].attach_session(s.id(), s.password(), {}, s.last_zxid_seen());
   s.release();
   moved.sync("/");
   CHECK(moved.get_data("/a").data.empty());
-  CHECK(code_of([&] { e.nodes.at(third)->attach_session(moved.id(), tree::SessionPassword{}); }) ==
+  CHECK(code_of([&] { e[third].attach_session(moved.id(), tree::SessionPassword{}); }) ==
         errc::session_expired);
 }

@@ -10,8 +10,8 @@
 
 #include "quorum/config.hpp"
 #include "quorum/node/node_core.hpp"
+#include "quorum/sim/hosted_cluster.hpp"
 #include "quorum/sim/network.hpp"
-#include "quorum/sim/stepper.hpp"
 #include "quorum/storage/memory.hpp"
 #include "quorum/transport/sim.hpp"
 
@@ -32,30 +32,32 @@ struct NodeClusterOptions {
                   .wall_clock_offset_ms = 1'700'000'000'000};
 };
 
-class NodeCluster : public Stepper<NodeCluster> {
+/// One member's machine: its disk, network endpoint and (when up) member.
+struct NodeHost {
+  using Member = NodeCore<SimTransport, MemoryStorage>;
+  NodeHost(Network& network, ServerId id) : transport(network, id) {}
+  MemoryStorage storage;
+  SimTransport transport;
+  std::unique_ptr<Member> member;
+  std::optional<std::pair<Instant, Zxid>> fsync;  // a group commit in progress
+};
+
+class NodeCluster : public HostedCluster<NodeCluster, NodeHost> {
+  friend class HostedCluster<NodeCluster, NodeHost>;
   friend class Stepper<NodeCluster>;
 
  public:
-  using Member = NodeCore<SimTransport, MemoryStorage>;
+  using Member = NodeHost::Member;
   using RoleTracer = std::function<void(ServerId member, const RoleEvent& event)>;
 
   explicit NodeCluster(NodeClusterOptions options)
-      : options_(std::move(options)),
-        network_(options_.seed, options_.faults),
-        disk_prng_(Prng(options_.seed).fork("disk")) {
-    QUORUM_ASSERT(options_.servers >= 1 && options_.servers <= 255, "1..255 servers");
-    for (std::size_t i = 1; i <= options_.servers; ++i) {
-      const auto id = static_cast<ServerId>(i);
-      voters_.push_back(id);
-      hosts_.push_back(std::make_unique<Host>(network_, id));
-      hosts_.back()->storage.set_durability(MemoryStorage::Durability::manual);
-      network_.set_up(id, false);
-    }
-  }
+      : HostedCluster(options.seed, options.faults, options.servers, options.disk_latency_min,
+                      options.disk_latency_max),
+        options_(std::move(options)) {}
 
   /// Boots (or reboots) a member over its storage.
   void start(ServerId id) {
-    Host& h = host(id);
+    NodeHost& h = host(id);
     network_.set_up(id, true);
     NodeConfig config = options_.node;
     config.replica.self = id;
@@ -72,7 +74,7 @@ class NodeCluster : public Stepper<NodeCluster> {
   /// Power loss: the member stops at once and what its disk had not made durable is gone.
   /// Its clients' callbacks are dropped unanswered, as a dead server's are.
   void crash(ServerId id) {
-    Host& h = host(id);
+    NodeHost& h = host(id);
     h.member.reset();
     h.fsync.reset();
     h.storage.lose_pending();
@@ -89,7 +91,7 @@ class NodeCluster : public Stepper<NodeCluster> {
   /// Runs `call(member, now)` at member `id` as one of its steps (a client's call).
   template <class Call>
   void at(ServerId id, Call&& call) {
-    Host& h = host(id);
+    NodeHost& h = host(id);
     if (!h.member) return;
     call(*h.member, now());
     after_step(h);
@@ -116,78 +118,12 @@ class NodeCluster : public Stepper<NodeCluster> {
     return serving_leader();
   }
 
-  const std::vector<ServerId>& voters() const noexcept { return voters_; }
-  Network& network() noexcept { return network_; }
-  Instant now() const noexcept { return network_.now(); }
   void set_tracer(RoleTracer tracer) { tracer_ = std::move(tracer); }
 
  private:
-  struct Host {
-    Host(Network& network, ServerId id) : transport(network, id) {}
-    MemoryStorage storage;
-    SimTransport transport;
-    std::unique_ptr<Member> member;
-    std::optional<std::pair<Instant, Zxid>> fsync;  // a group commit in progress
-  };
-
-  Host& host(ServerId id) {
-    QUORUM_ASSERT(id >= 1 && static_cast<std::size_t>(id) <= hosts_.size(), "no such member");
-    return *hosts_[static_cast<std::size_t>(id - 1)];
-  }
-
-  void after_step(Host& h) {
-    if (!h.member || h.fsync) return;
-    if (h.storage.last_logged_zxid() > h.storage.durable_zxid()) {
-      const Duration latency =
-          options_.disk_latency_min +
-          Duration(disk_prng_.between(
-              0, (options_.disk_latency_max - options_.disk_latency_min).count()));
-      h.fsync = std::pair{now() + latency, h.storage.last_logged_zxid()};
-    }
-  }
-
-  bool step(Instant end) {
-    if (auto d = network_.pop_due()) {
-      Host& h = host(d->to);
-      if (h.member) {
-        h.member->receive(d->from, d->message, now());
-        after_step(h);
-      }
-      return true;
-    }
-    std::optional<Instant> next = network_.next_delivery_time();
-    const auto consider = [&](std::optional<Instant> t) {
-      if (t && (!next || *t < *next)) next = t;
-    };
-    for (auto& h : hosts_) {
-      if (!h->member) continue;
-      consider(h->member->next_deadline());
-      if (h->fsync) consider(h->fsync->first);
-    }
-    if (!next || *next > end) {
-      network_.advance_to(std::max(end, now()));
-      return false;
-    }
-    network_.advance_to(std::max(*next, now()));
-    for (auto& h : hosts_) {
-      if (!h->member) continue;
-      if (h->fsync && h->fsync->first <= now()) {
-        h->storage.make_durable(h->fsync->second);
-        h->fsync.reset();
-        h->member->log_durable(now());
-      }
-      auto deadline = h->member ? h->member->next_deadline() : std::nullopt;
-      if (h->member && deadline && *deadline <= now()) h->member->tick(now());
-      after_step(*h);
-    }
-    return true;
-  }
+  static Member* member_of(NodeHost& h) { return h.member.get(); }
 
   NodeClusterOptions options_;
-  Network network_;
-  Prng disk_prng_;
-  std::vector<ServerId> voters_;
-  std::vector<std::unique_ptr<Host>> hosts_;
   RoleTracer tracer_;
   std::int64_t boots_ = 0;
 };

@@ -14,8 +14,8 @@
 
 #include "quorum/config.hpp"
 #include "quorum/replica.hpp"
+#include "quorum/sim/hosted_cluster.hpp"
 #include "quorum/sim/network.hpp"
-#include "quorum/sim/stepper.hpp"
 #include "quorum/state_machine/kv_state_machine.hpp"
 #include "quorum/storage/memory.hpp"
 #include "quorum/transport/sim.hpp"
@@ -78,36 +78,39 @@ struct ReplicaClusterOptions {
 };
 
 /// Members 1..N running `Replica<SimTransport, MemoryStorage, RecordingKv>`.
-class ReplicaCluster : public Stepper<ReplicaCluster> {
+/// One member's machine: its disk, network endpoint, state machine and (when up) replica.
+struct ReplicaHost {
+  using Member = Replica<SimTransport, MemoryStorage, RecordingKv>;
+  ReplicaHost(Network& network, ServerId id) : transport(network, id) {}
+  MemoryStorage storage;
+  SimTransport transport;
+  RecordingKv machine;
+  std::optional<Member> replica;
+  std::optional<std::pair<Instant, Zxid>> fsync;  // a group commit in progress: ends at, covers
+};
+
+class ReplicaCluster : public HostedCluster<ReplicaCluster, ReplicaHost> {
+  friend class HostedCluster<ReplicaCluster, ReplicaHost>;
   friend class Stepper<ReplicaCluster>;
 
  public:
-  using Member = Replica<SimTransport, MemoryStorage, RecordingKv>;
+  using Member = ReplicaHost::Member;
   using RoleTracer = std::function<void(ServerId member, const RoleEvent& event)>;
 
   explicit ReplicaCluster(ReplicaClusterOptions options)
-      : options_(std::move(options)),
-        network_(options_.seed, options_.faults),
-        disk_prng_(Prng(options_.seed).fork("disk")) {
-    QUORUM_ASSERT(options_.servers >= 1 && options_.servers <= 255, "1..255 servers");
-    for (std::size_t i = 1; i <= options_.servers; ++i) {
-      const auto id = static_cast<ServerId>(i);
-      voters_.push_back(id);
-      nodes_.push_back(std::make_unique<Node>(network_, id));
-      nodes_.back()->storage.set_durability(MemoryStorage::Durability::manual);
-      network_.set_up(id, false);
-    }
-  }
+      : HostedCluster(options.seed, options.faults, options.servers, options.disk_latency_min,
+                      options.disk_latency_max),
+        options_(std::move(options)) {}
 
   // ---- the ensemble ----------------------------------------------------------------------
 
-  MemoryStorage& storage(ServerId id) { return node(id).storage; }
-  const KvStateMachine& machine(ServerId id) { return node(id).machine.kv(); }
-  const RecordingKv& recording(ServerId id) { return node(id).machine; }
+  MemoryStorage& storage(ServerId id) { return host(id).storage; }
+  const KvStateMachine& machine(ServerId id) { return host(id).machine.kv(); }
+  const RecordingKv& recording(ServerId id) { return host(id).machine; }
 
   /// Boots (or reboots) a member over its storage; its state machine is rebuilt from it.
   void start(ServerId id) {
-    Node& n = node(id);
+    ReplicaHost& n = host(id);
     network_.set_up(id, true);
     n.machine = RecordingKv{};
     ReplicaConfig config = options_.replica;
@@ -127,32 +130,29 @@ class ReplicaCluster : public Stepper<ReplicaCluster> {
 
   /// Power loss: the member stops at once and what its disk had not made durable is gone.
   void crash(ServerId id) {
-    Node& n = node(id);
+    ReplicaHost& n = host(id);
     n.replica.reset();
     n.fsync.reset();
     n.storage.lose_pending();
     network_.set_up(id, false);
   }
 
-  bool is_up(ServerId id) { return node(id).replica.has_value(); }
+  bool is_up(ServerId id) { return host(id).replica.has_value(); }
   Member& replica(ServerId id) {
-    Node& n = node(id);
+    ReplicaHost& n = host(id);
     QUORUM_ASSERT(n.replica.has_value(), "member is down");
     return *n.replica;
   }
 
   /// A client write at member `id`; false when it has no leader to take it.
   bool submit(ServerId id, std::vector<Txn> txns) {
-    Node& n = node(id);
+    ReplicaHost& n = host(id);
     if (!n.replica) return false;
     const bool taken = n.replica->submit(std::move(txns), now());
     after_step(n);
     return taken;
   }
 
-  const std::vector<ServerId>& voters() const noexcept { return voters_; }
-  Network& network() noexcept { return network_; }
-  Instant now() const noexcept { return network_.now(); }
   void set_tracer(RoleTracer tracer) { tracer_ = std::move(tracer); }
   /// Sees every election event of members started after this call.
   void set_election_tracer(std::function<void(ServerId, const ElectionEvent&)> tracer) {
@@ -162,7 +162,7 @@ class ReplicaCluster : public Stepper<ReplicaCluster> {
   /// The member every running member follows or is, when all serve the same running leader.
   std::optional<ServerId> serving_leader() {
     std::optional<ServerId> leader;
-    for (auto& n : nodes_) {
+    for (auto& n : hosts_) {
       if (!n->replica) continue;
       if (!n->replica->serving()) return std::nullopt;
       const ServerId l = n->replica->leader();
@@ -171,10 +171,10 @@ class ReplicaCluster : public Stepper<ReplicaCluster> {
     }
     // Followers keep "serving" a crashed leader, or an earlier leadership of the same member,
     // until they miss its pings; that is not it.
-    if (!leader || !node(*leader).replica || node(*leader).replica->state() != PeerState::leading)
+    if (!leader || !host(*leader).replica || host(*leader).replica->state() != PeerState::leading)
       return std::nullopt;
-    const Epoch epoch = node(*leader).replica->epoch();
-    for (auto& n : nodes_)
+    const Epoch epoch = host(*leader).replica->epoch();
+    for (auto& n : hosts_)
       if (n->replica && n->replica->epoch() != epoch) return std::nullopt;
     return leader;
   }
@@ -187,74 +187,9 @@ class ReplicaCluster : public Stepper<ReplicaCluster> {
   }
 
  private:
-  struct Node {
-    Node(Network& network, ServerId id) : transport(network, id) {}
-    MemoryStorage storage;
-    SimTransport transport;
-    RecordingKv machine;
-    std::optional<Member> replica;
-    std::optional<std::pair<Instant, Zxid>> fsync;  // a group commit in progress: ends at, covers
-  };
-
-  Node& node(ServerId id) {
-    QUORUM_ASSERT(id >= 1 && static_cast<std::size_t>(id) <= nodes_.size(), "no such member");
-    return *nodes_[static_cast<std::size_t>(id - 1)];
-  }
-
-  // After any step of a member: start a group commit if appends wait for one.
-  void after_step(Node& n) {
-    if (!n.replica || n.fsync) return;
-    if (n.storage.last_logged_zxid() > n.storage.durable_zxid()) {
-      const Duration latency =
-          options_.disk_latency_min +
-          Duration(disk_prng_.between(
-              0, (options_.disk_latency_max - options_.disk_latency_min).count()));
-      n.fsync = std::pair{now() + latency, n.storage.last_logged_zxid()};
-    }
-  }
-
-  bool step(Instant end) {
-    if (auto d = network_.pop_due()) {
-      Node& n = node(d->to);
-      if (n.replica) {
-        n.replica->receive(d->from, d->message, now());
-        after_step(n);
-      }
-      return true;
-    }
-    std::optional<Instant> next = network_.next_delivery_time();
-    const auto consider = [&](std::optional<Instant> t) {
-      if (t && (!next || *t < *next)) next = t;
-    };
-    for (auto& n : nodes_) {
-      if (!n->replica) continue;
-      consider(n->replica->next_deadline());
-      if (n->fsync) consider(n->fsync->first);
-    }
-    if (!next || *next > end) {
-      network_.advance_to(std::max(end, now()));
-      return false;
-    }
-    network_.advance_to(std::max(*next, now()));
-    for (auto& n : nodes_) {
-      if (!n->replica) continue;
-      if (n->fsync && n->fsync->first <= now()) {
-        n->storage.make_durable(n->fsync->second);
-        n->fsync.reset();
-        n->replica->log_durable(now());
-      }
-      auto deadline = n->replica ? n->replica->next_deadline() : std::nullopt;
-      if (n->replica && deadline && *deadline <= now()) n->replica->tick(now());
-      after_step(*n);
-    }
-    return true;
-  }
+  static Member* member_of(ReplicaHost& h) { return h.replica ? &*h.replica : nullptr; }
 
   ReplicaClusterOptions options_;
-  Network network_;
-  Prng disk_prng_;
-  std::vector<ServerId> voters_;
-  std::vector<std::unique_ptr<Node>> nodes_;
   RoleTracer tracer_;
   std::function<void(ServerId, const ElectionEvent&)> election_tracer_;
 };
