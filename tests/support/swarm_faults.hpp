@@ -45,4 +45,36 @@ std::vector<ServerId> heal_leaving_minority_down(Cluster& c, Prng& draw, ServerI
   return ids;
 }
 
+/// The moves every swarm makes: crash a running member, restart a stopped one, split the
+/// network at random, heal it.
+enum class BasicFault { crash, restart, partition, heal };
+
+/// Applies `fault` to member `id` (crash, restart) or to the network. Returns whether a
+/// member was crashed, so the caller can count it and say more.
+template <class Cluster>
+bool apply_basic_fault(Cluster& c, Prng& draw, ServerId n, ServerId id, BasicFault fault,
+                       const SwarmNote& note) {
+  switch (fault) {
+    case BasicFault::crash:
+      if (!c.is_up(id)) return false;
+      c.crash(id);
+      note("crash " + std::to_string(id));
+      return true;
+    case BasicFault::restart:
+      if (!c.is_up(id)) {
+        c.start(id);
+        note("restart " + std::to_string(id));
+      }
+      return false;
+    case BasicFault::partition:
+      partition_at_random(c, draw, n, note);
+      return false;
+    case BasicFault::heal:
+      c.network().heal();
+      note("heal");
+      return false;
+  }
+  return false;
+}
+
 }  // namespace quorum::testing

@@ -277,28 +277,19 @@ inline TreeSwarmResult run_tree_swarm(std::uint64_t seed,
   while (c.now() < faults_end && violations.empty()) {
     c.run_for(ms(1, 200));
     const auto id = static_cast<ServerId>(draw.between(1, n));
-    switch (draw.below(14)) {
+    const auto draw_case = draw.below(14);
+    switch (draw_case) {
       case 0:
-        if (c.is_up(id)) {
-          c.crash(id);
+        if (apply_basic_fault(c, draw, n, id, BasicFault::crash, note)) {
           ++result.crashes;
-          note("crash " + std::to_string(id));
           for (auto& cl : clients)
             if (cl->at == id) cl->armed.clear();  // its watches died with it
         }
         break;
       case 1:
-        if (!c.is_up(id)) {
-          c.start(id);
-          note("restart " + std::to_string(id));
-        }
-        break;
       case 2:
-        partition_at_random(c, draw, n, note);
-        break;
       case 3:
-        c.network().heal();
-        note("heal");
+        apply_basic_fault(c, draw, n, id, static_cast<BasicFault>(draw_case), note);
         break;
       case 4: {
         // A client gives up on its session (no close) and may come back through another member.

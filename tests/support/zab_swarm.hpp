@@ -195,27 +195,18 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
   while (c.now() < faults_end && result.violations.empty()) {
     c.run_for(ms(1, 500));
     const auto id = static_cast<ServerId>(draw.between(1, n));
-    switch (draw.below(10)) {
+    const auto draw_case = draw.below(10);
+    switch (draw_case) {
       case 0:
-        if (c.is_up(id)) {
-          c.crash(id);
+        if (apply_basic_fault(c, draw, n, id, BasicFault::crash, note)) {
           ++result.crashes;
-          note("crash " + std::to_string(id));
           note(disk_state(id));
         }
         break;
       case 1:
-        if (!c.is_up(id)) {
-          c.start(id);
-          note("restart " + std::to_string(id));
-        }
-        break;
       case 2:
-        partition_at_random(c, draw, n, note);
-        break;
       case 3:
-        c.network().heal();
-        note("heal");
+        apply_basic_fault(c, draw, n, id, static_cast<BasicFault>(draw_case), note);
         break;
       case 4: {
         // A power cut in the middle of writes: a majority goes down at once, losing whatever
