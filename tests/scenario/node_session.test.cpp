@@ -92,6 +92,16 @@ TEST_CASE("Node and Session - every operation synchronously") {
   REQUIRE(results.size() == 3);
   CHECK(results[0].path == "/m");
   CHECK(results[2].stat.version == 1);
+  const auto reads = s.multi_read({{tree::OpCode::get_data, "/m"},
+                                   {tree::OpCode::get_children, "/svc"},
+                                   {tree::OpCode::get_data, "/missing"},
+                                   {tree::OpCode::exists, "/m"}});
+  REQUIRE(reads.size() == 4);
+  CHECK(reads[0].data == "2");
+  CHECK(reads[0].stat.version == 1);
+  CHECK(reads[1].children == std::vector<std::string>{"n-0000000000"});
+  CHECK(reads[2].error == make_error_code(errc::no_node));
+  CHECK(reads[3].error == make_error_code(errc::bad_arguments));
   s.remove("/m", 1);
   CHECK_FALSE(s.exists("/m"));
 
@@ -189,8 +199,17 @@ TEST_CASE("Node and Session - digest auth and ACLs") {
   CHECK(code_of([&] { bob.get_data("/private"); }) == errc::no_auth);
   CHECK(code_of([&] { bob.set_data("/private", "y"); }) == errc::no_auth);
   CHECK(code_of([&] { bob.add_auth("nosuch", "x"); }) == errc::auth_failed);
+  // A watch fires only for sessions that may read the node (ZooKeeper 3.8).
+  EventLog log;
+  Session carol = e[2].open_session({.watcher = log.handler()});
+  carol.add_watch("/private", AddWatchMode::persistent);
+  carol.add_watch("/open", AddWatchMode::persistent);
+  alice.set_data("/private", "y");
+  alice.create("/open");
+  REQUIRE(log.wait_for(1));
+  CHECK(log.at(0).path == "/open");
   bob.add_auth("digest", "alice:secret");
-  CHECK(bob.get_data("/private").data == "x");
+  CHECK(bob.get_data("/private").data == "y");
 }
 
 TEST_CASE("Node and Session - a stopped member fails calls with connection loss") {

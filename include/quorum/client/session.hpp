@@ -248,6 +248,19 @@ class Session {
 
   // ---- reads (served by the member this session is attached to) ----------------------------
 
+  /// multiRead: getData and getChildren requests (`ReadRequest{OpCode::get_data, path}`),
+  /// answered from one point of this member's tree; each succeeds or fails on its own.
+  template <class Token>
+  auto async_multi_read(std::vector<ReadRequest> reads, Token&& token) {
+    return start<std::vector<Reply>>(
+        std::forward<Token>(token),
+        [&](ReplyHandler done) { port().multi_read(id_, std::move(reads), std::move(done)); },
+        [](Reply& reply) { return std::move(reply.reads); });
+  }
+  std::vector<Reply> multi_read(std::vector<ReadRequest> reads) {
+    return wait([&](auto token) { return async_multi_read(std::move(reads), token); });
+  }
+
   /// The Stat, or nullopt when the node does not exist (then a watch waits for its creation).
   template <class Token>
   auto async_exists(std::string path, Watch watch, Token&& token) {

@@ -224,14 +224,11 @@ class NodeCore {
           Reply all;
           all.zxid = machine_.tree.last_applied_zxid();
           for (ReadRequest r : reads) {
+            // Only getData and getChildren, and never a watch (ZooKeeper's multiRead).
             r.watch = false;
-            Reply one = serve_read(id, r);
-            tree::OpResult result{
-                r.op, one.error ? static_cast<errc>(one.error.value()) : errc::ok, {}, one.stat};
-            result.path = one.data;  // getData's bytes travel in path for multiRead results
-            if (r.op != tree::OpCode::get_data) result.path.clear();
-            all.results.push_back(std::move(result));
-            all.children.insert(all.children.end(), one.children.begin(), one.children.end());
+            const bool allowed =
+                r.op == tree::OpCode::get_data || r.op == tree::OpCode::get_children;
+            all.reads.push_back(allowed ? serve_read(id, r) : failure(errc::bad_arguments));
           }
           return all;
         },
@@ -472,7 +469,8 @@ class NodeCore {
   // A txn was applied here: watches first (watch-before-data), then the reply.
   void applied(const tree::ApplyOutcome& o) {
     for (const tree::TreeChange& change : o.changes)
-      for (auto& [session, event] : watches_.trigger(change)) notify(session, event);
+      for (auto& [session, event] : watches_.trigger(change))
+        if (may_read(session, change)) notify(session, event);
     for (std::int64_t closed : o.closed_sessions) {
       if (leading()) tracker_.remove(closed);
       if (closed != o.session || !clients_.count(closed) || !clients_.at(closed).closing)
@@ -501,6 +499,17 @@ class NodeCore {
     }
     p.done(std::move(r));
     drain(o.session);
+  }
+
+  // ZooKeeper 3.8 drops a watch event the session may not READ (the node's ACL at the time).
+  bool may_read(std::int64_t session, const tree::TreeChange& change) const {
+    auto c = clients_.find(session);
+    if (c == clients_.end()) return false;
+    if (change.deleted_acl)
+      return tree::acl_allows(*change.deleted_acl, tree::perm::read, c->second.auth);
+    const tree::NodeId node = machine_.tree.find(change.path);
+    return node == tree::no_node ||
+           tree::acl_allows(machine_.tree.acl_of(node), tree::perm::read, c->second.auth);
   }
 
   void notify(std::int64_t session, const tree::WatchedEvent& event) {

@@ -31,6 +31,7 @@ struct Reply {
   std::int64_t session = 0;             ///< open/attach: the session
   std::int32_t timeout_ms = 0;          ///< open/attach: the negotiated timeout
   tree::SessionPassword password{};     ///< open: the session's password
+  std::vector<Reply> reads;             ///< multiRead: one reply per read, each on its own
 };
 
 using ReplyHandler = std::function<void(Reply)>;

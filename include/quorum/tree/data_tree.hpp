@@ -221,12 +221,13 @@ class DataTree {
     } else if (owner != 0) {
       if (auto s = sessions_.find(owner); s != sessions_.end()) s->second.ephemerals.erase(path);
     }
+    AclList acl = acls_[nodes_[id].acl];
     acls_.release(nodes_[id].acl);
     nodes_.remove(id);
     NodeRecord& p = nodes_[parent];
     p.pzxid = std::max(p.pzxid, zxid);
     --p.num_children;
-    outcome_.changes.push_back({path, EventType::node_deleted});
+    outcome_.changes.push_back({path, EventType::node_deleted, std::move(acl)});
     outcome_.changes.push_back({std::string(parent_path(path)), EventType::node_children_changed});
     return errc::ok;
   }

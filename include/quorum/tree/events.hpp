@@ -2,7 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "quorum/tree/acl.hpp"
 
 namespace quorum::tree {
 
@@ -34,11 +37,16 @@ struct WatchedEvent {
   friend bool operator==(const WatchedEvent&, const WatchedEvent&) = default;
 };
 
-/// A change the tree made while applying a txn, before any watch is consulted.
+/// A change the tree made while applying a txn, before any watch is consulted. A delete
+/// carries the ACL the node had: 3.8 delivers an event only to sessions that may read it.
 struct TreeChange {
   std::string path;
   EventType type = EventType::none;
-  friend bool operator==(const TreeChange&, const TreeChange&) = default;
+  std::optional<AclList> deleted_acl;
+  /// Compares what happened (path and type), not the ACL that came with it.
+  friend bool operator==(const TreeChange& a, const TreeChange& b) {
+    return a.path == b.path && a.type == b.type;
+  }
 };
 
 inline const char* to_string(EventType t) {
