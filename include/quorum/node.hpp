@@ -280,10 +280,12 @@ class Node {
       c.start(now);
     }
     for (auto& in : inbox) c.receive(in.from, in.message, now);
+    c.begin_batch();  // the step's writes travel to the leader together
     for (Call& call : work.calls) {
       auto run = std::move(call.run);
       run(c, now, std::exchange(call.done, nullptr));
     }
+    c.end_batch();
     work.calls.clear();
     c.tick(now);
     const auto& r = c.replica();

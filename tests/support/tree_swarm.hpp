@@ -340,9 +340,19 @@ inline TreeSwarmResult run_tree_swarm(std::uint64_t seed,
       case 6:
         open_client(id);
         break;
-      default:
+      default: {
+        // Half the time the members hold this round's writes and submit them together, as
+        // Node's thread does for one step's calls.
+        const bool batch = draw.chance(0.5);
+        if (batch)
+          for (ServerId m = 1; m <= n; ++m)
+            c.at(m, [](auto& member, Instant) { member.begin_batch(); });
         for (auto& cl : clients)
           for (auto k = draw.between(0, 4); k > 0; --k) random_op(cl);
+        if (batch)
+          for (ServerId m = 1; m <= n; ++m)
+            c.at(m, [](auto& member, Instant) { member.end_batch(); });
+      }
     }
   }
 

@@ -259,8 +259,14 @@ class NodeCore {
                   r.path = path;
                   done(std::move(r));
                 }});
-    if (!replica_.submit({Txn{{}, txn_type_sync_marker, marker}}, now)) fail_last(id);
-    rearm();
+    submit(id, cxid, Txn{{}, txn_type_sync_marker, marker});
+  }
+
+  /// Between begin_batch() and end_batch(), writes and syncs are held and then submitted
+  /// together (the driver brackets each step's client calls with them).
+  void begin_batch() { ++batch_depth_; }
+  void end_batch() {
+    if (batch_depth_ > 0 && --batch_depth_ == 0) flush_outbox();
   }
 
   /// addAuth: digest "user:password" adds the id user:BASE64(SHA1(user:password)).
@@ -338,17 +344,38 @@ class NodeCore {
         static_cast<std::int32_t>(std::visit([](const auto& b) { return op_of(b); }, request.body));
     // Queued before submitting: a lone member commits within submit().
     c.queue.push_back(Pending{Pending::Kind::write, cxid, {}, std::move(done)});
-    if (!replica_.submit({Txn{{}, type, tree::encoding::encode(request)}}, now_)) fail_last(id);
-    rearm();
+    submit(id, cxid, Txn{{}, type, tree::encoding::encode(request)});
   }
 
-  // The operation just queued could not be submitted (no leader): it fails at once.
-  void fail_last(std::int64_t id) {
-    auto it = clients_.find(id);
-    if (it == clients_.end() || it->second.queue.empty()) return;
-    Pending p = std::move(it->second.queue.back());
-    it->second.queue.pop_back();
-    p.done(failure(errc::connection_loss));
+  // Hands a queued operation to the replica, or holds it for the batch the driver is building.
+  void submit(std::int64_t id, std::int32_t cxid, Txn txn) {
+    outbox_.push_back({id, cxid});
+    outbox_txns_.push_back(std::move(txn));
+    if (batch_depth_ == 0) flush_outbox();
+  }
+
+  // One submission for everything held: a follower forwards it as one REQUEST, a leader
+  // proposes it as one batch. If there is no leader to take it, each operation fails.
+  void flush_outbox() {
+    if (outbox_txns_.empty()) return;
+    std::vector<std::pair<std::int64_t, std::int32_t>> sent = std::move(outbox_);
+    outbox_.clear();
+    const bool taken = replica_.submit(std::exchange(outbox_txns_, {}), now_);
+    rearm();
+    if (taken) return;
+    std::vector<Pending> lost;
+    for (const auto& [id, cxid] : sent) {
+      auto it = clients_.find(id);
+      if (it == clients_.end()) continue;
+      auto& queue = it->second.queue;
+      for (auto p = queue.begin(); p != queue.end(); ++p)
+        if (p->kind != Pending::Kind::local && p->cxid == cxid) {
+          lost.push_back(std::move(*p));
+          queue.erase(p);
+          break;
+        }
+    }
+    for (Pending& p : lost) p.done(failure(errc::connection_loss));
   }
 
   static tree::OpCode op_of(const tree::CreateRequest& r) { return r.op; }
@@ -679,6 +706,9 @@ class NodeCore {
   Instant now_{};
   Instant next_container_check_{};
   std::optional<Zxid> rearm_from_;
+  int batch_depth_ = 0;
+  std::vector<std::pair<std::int64_t, std::int32_t>> outbox_;  // (session, cxid) of held ops
+  std::vector<Txn> outbox_txns_;
 };
 
 }  // namespace quorum
