@@ -5,6 +5,9 @@
 #include "quorum/fwd.hpp"
 #include "quorum/quorum.hpp"
 #include "quorum/sim/election_cluster.hpp"
+#include "quorum/sim/node_cluster.hpp"
+#include "quorum/sim/replica_cluster.hpp"
+#include "quorum/tree/request_prep.hpp"
 
 const std::error_category* category_seen_by_b();
 
