@@ -9,7 +9,9 @@
 //  (d) after healing, every running member holds the identical tree (snapshot bytes);
 //  (e) every acknowledged create of a never-deleted node is there, and no acknowledged-closed
 //      session still owns an ephemeral;
-//  (f) after healing a new session opens and writes within bounded time.
+//  (f) after healing a new session opens and writes within bounded time;
+//  (g) writes are linearizable and reads sequentially consistent per session, against the
+//      committed history (tree_history.hpp).
 #pragma once
 
 #include <chrono>
@@ -26,6 +28,7 @@
 #include "quorum/random.hpp"
 #include "quorum/sim/node_cluster.hpp"
 #include "support/swarm_faults.hpp"
+#include "support/tree_history.hpp"
 
 namespace quorum::testing {
 
@@ -104,6 +107,8 @@ inline TreeSwarmResult run_tree_swarm(std::uint64_t seed,
     if (trace) trace(describe(c.now().time_since_epoch()) + " ** " + what);
   };
   auto& violations = result.violations;
+  TreeHistory history;
+  c.set_txn_tap([&](ServerId, const Txn& txn) { history.applied(txn, violations); });
   c.set_tracer([&](ServerId id, const RoleEvent& e) {
     static constexpr const char* kinds[] = {"leading",     "following", "synced",
                                             "established", "failed",    "committed"};
@@ -120,6 +125,7 @@ inline TreeSwarmResult run_tree_swarm(std::uint64_t seed,
     std::uint64_t issued = 0;     // sequence numbers of operations
     std::uint64_t completed = 0;  // the last one answered
     Zxid last_write = Zxid::none();
+    Zxid seen = Zxid::none();           // the newest zxid any reply carried
     std::map<std::string, Zxid> armed;  // data watches: path -> mzxid when set
     bool closed = false;
   };
@@ -132,8 +138,11 @@ inline TreeSwarmResult run_tree_swarm(std::uint64_t seed,
   const auto answer = [&](std::shared_ptr<Client> cl, std::uint64_t seq, bool is_write,
                           std::optional<std::string> read_path, bool watch,
                           std::function<void(const Reply&)> extra = {}) -> ReplyHandler {
-    return [&, cl, seq, is_write, read_path, watch, extra](Reply r) {
+    const Instant invoked = c.now();
+    return [&, cl, seq, is_write, read_path, watch, extra, invoked](Reply r) {
       ++result.replies;
+      history.record({cl->session, is_write, read_path.value_or(""), invoked, c.now(), r});
+      cl->seen = std::max(cl->seen, r.zxid);
       if (seq <= cl->completed)
         violations.push_back("(a) session " + std::to_string(cl->session) + " answered op " +
                              std::to_string(seq) + " after op " + std::to_string(cl->completed));
@@ -309,8 +318,7 @@ inline TreeSwarmResult run_tree_swarm(std::uint64_t seed,
         const std::uint64_t seq = ++cl->issued;
         note("session " + std::to_string(cl->session) + " moves to " + std::to_string(id));
         c.at(id, [&](auto& m, Instant now) {
-          m.attach_session(cl->session, tree::session_password(cl->session), cl->last_write,
-                           watcher(cl),
+          m.attach_session(cl->session, tree::session_password(cl->session), cl->seen, watcher(cl),
                            answer(cl, seq, false, {}, false,
                                   [cl](const Reply& r) {
                                     if (r.error == make_error_code(errc::session_expired))
@@ -420,6 +428,7 @@ inline TreeSwarmResult run_tree_swarm(std::uint64_t seed,
       violations.push_back("(d) member " + std::to_string(id) + " holds a different tree at " +
                            to_string(t.last_applied_zxid()));
   }
+  history.check(violations);
   for (const std::string& path : durable_paths)
     if (reference.find(path) == tree::no_node)
       violations.push_back("(e) acknowledged " + path + " is missing");

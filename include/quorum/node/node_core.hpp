@@ -24,9 +24,11 @@ class TreeMachine {
  public:
   std::function<void(const tree::ApplyOutcome&)> on_apply;
   std::function<void(Zxid before)> on_restore;
+  std::function<void(const Txn&)> tap;
 
   void apply(const Txn& txn) {
     tree.apply(txn);
+    if (tap) tap(txn);
     // Replays after a restore re-apply what this member applied before: already reported.
     if (txn.zxid > reported_ && on_apply) {
       reported_ = txn.zxid;
@@ -89,6 +91,9 @@ class NodeCore {
   NodeCore& operator=(const NodeCore&) = delete;
 
   void set_role_observer(typename Member::RoleObserver o) { user_role_observer_ = std::move(o); }
+  /// Sees every txn this member applies (replays after a restore included): for checkers
+  /// that rebuild the committed history.
+  void set_txn_tap(std::function<void(const Txn&)> tap) { machine_.tap = std::move(tap); }
   void set_election_observer(typename Member::ElectionObserver o) {
     replica_.set_election_observer(std::move(o));
   }

@@ -66,6 +66,7 @@ class NodeCluster : public HostedCluster<NodeCluster, NodeHost> {
     config.session_id_clock_ms = ++boots_ * 1000;
     h.member = std::make_unique<Member>(config, h.transport, h.storage);
     if (tracer_) h.member->set_role_observer([this, id](const RoleEvent& e) { tracer_(id, e); });
+    if (tap_) h.member->set_txn_tap([this, id](const Txn& txn) { tap_(id, txn); });
     h.fsync.reset();
     h.member->start(now());
     after_step(h);
@@ -119,12 +120,15 @@ class NodeCluster : public HostedCluster<NodeCluster, NodeHost> {
   }
 
   void set_tracer(RoleTracer tracer) { tracer_ = std::move(tracer); }
+  /// Sees every txn each member started after this call applies.
+  void set_txn_tap(std::function<void(ServerId, const Txn&)> tap) { tap_ = std::move(tap); }
 
  private:
   static Member* member_of(NodeHost& h) { return h.member.get(); }
 
   NodeClusterOptions options_;
   RoleTracer tracer_;
+  std::function<void(ServerId, const Txn&)> tap_;
   std::int64_t boots_ = 0;
 };
 
