@@ -273,3 +273,19 @@ TEST_CASE("a session cut off from the leader expires and its watcher hears Expir
   CHECK(c.member(lonely).tree().find("/held") == tree::no_node);
   CHECK(owner.create("/again")->error == make_error_code(errc::session_expired));
 }
+
+TEST_CASE("a garbled sync marker from the leader is dropped and later syncs still complete") {
+  NodeCluster c = started(11);
+  const auto leader = c.run_until_serving();
+  REQUIRE(leader);
+  const ServerId follower = *leader == 1 ? 2 : 1;
+  SimClient f{c, follower};
+  REQUIRE(f.open());
+  for (const char* marker : {"", ":", "x:1", "1:", "1:y", "12:3:4", "99999999999999999999:1",
+                             "1:99999999999", "-:-", "1 :2"})
+    c.network().send(*leader, follower,
+                     Message{QuorumPacket{PacketType::sync, Zxid{}, 0, {}, marker}});
+  REQUIRE(f.sync("/"));
+  CHECK(c.member(follower).serving());
+  CHECK_FALSE(f.create("/still", "ok")->error);
+}

@@ -4,6 +4,7 @@
 // feeds messages, ticks and client calls on one thread, and replies come back on it.
 #pragma once
 
+#include <charconv>
 #include <deque>
 #include <map>
 #include <memory>
@@ -683,10 +684,17 @@ class NodeCore {
   }
 
   void sync_done(const std::string& marker) {
+    // The marker comes back from the leader; one that does not parse answers no one.
     const auto colon = marker.find(':');
     if (colon == std::string::npos) return;
-    const std::int64_t id = std::stoll(marker.substr(0, colon));
-    const auto cxid = static_cast<std::int32_t>(std::stol(marker.substr(colon + 1)));
+    std::int64_t id = 0;
+    std::int32_t cxid = 0;
+    const char* const end = marker.data() + marker.size();
+    const auto [id_end, id_error] = std::from_chars(marker.data(), marker.data() + colon, id);
+    const auto [cxid_end, cxid_error] = std::from_chars(marker.data() + colon + 1, end, cxid);
+    if (id_error != std::errc{} || id_end != marker.data() + colon || cxid_error != std::errc{} ||
+        cxid_end != end)
+      return;
     auto it = clients_.find(id);
     if (it == clients_.end() || it->second.queue.empty()) return;
     Pending& head = it->second.queue.front();

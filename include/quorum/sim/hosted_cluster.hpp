@@ -19,7 +19,8 @@ namespace quorum::sim {
 /// `Host` holds one member's `storage` (MemoryStorage), `fsync` (the group commit in
 /// progress) and whatever runs the member; it is built from (Network&, ServerId).
 /// `Derived::member_of(Host&)` returns the running member (nullptr when down), which must offer
-/// receive(from, message, now), tick(now), log_durable(now) and next_deadline().
+/// receive(from, message, now), tick(now), log_durable(now) and next_deadline();
+/// `Derived::replica_of(Host&)` returns the member's ZAB replica (nullptr when down).
 template <class Derived, class Host>
 class HostedCluster : public Stepper<Derived> {
   friend class Stepper<Derived>;
@@ -28,6 +29,33 @@ class HostedCluster : public Stepper<Derived> {
   const std::vector<ServerId>& voters() const noexcept { return voters_; }
   Network& network() noexcept { return network_; }
   Instant now() const noexcept { return network_.now(); }
+
+  /// The member every running member follows or is, when all serve the same running leader.
+  std::optional<ServerId> serving_leader() {
+    std::optional<ServerId> leader;
+    for (auto& h : hosts_) {
+      const auto* r = Derived::replica_of(*h);
+      if (!r) continue;
+      if (!r->serving()) return std::nullopt;
+      if (leader && *leader != r->leader()) return std::nullopt;
+      leader = r->leader();
+    }
+    // Followers keep "serving" a crashed leader, or an earlier leadership of the same member,
+    // until they miss its pings; that is not it.
+    if (!leader) return std::nullopt;
+    const auto* lr = Derived::replica_of(host(*leader));
+    if (!lr || lr->state() != PeerState::leading) return std::nullopt;
+    for (auto& h : hosts_) {
+      const auto* r = Derived::replica_of(*h);
+      if (r && r->epoch() != lr->epoch()) return std::nullopt;
+    }
+    return leader;
+  }
+
+  std::optional<ServerId> run_until_serving(Duration limit = std::chrono::seconds(120)) {
+    this->run_until([&] { return serving_leader().has_value(); }, limit);
+    return serving_leader();
+  }
 
  protected:
   HostedCluster(std::uint64_t seed, LinkFaults faults, std::size_t servers, Duration disk_min,

@@ -98,33 +98,15 @@ class NodeCluster : public HostedCluster<NodeCluster, NodeHost> {
     after_step(h);
   }
 
-  std::optional<ServerId> serving_leader() {
-    std::optional<ServerId> leader;
-    for (auto& h : hosts_) {
-      if (!h->member) continue;
-      if (!h->member->serving()) return std::nullopt;
-      const ServerId l = h->member->replica().leader();
-      if (leader && *leader != l) return std::nullopt;
-      leader = l;
-    }
-    if (!leader || !host(*leader).member || !host(*leader).member->leading()) return std::nullopt;
-    const Epoch epoch = host(*leader).member->replica().epoch();
-    for (auto& h : hosts_)
-      if (h->member && h->member->replica().epoch() != epoch) return std::nullopt;
-    return leader;
-  }
-
-  std::optional<ServerId> run_until_serving(Duration limit = std::chrono::seconds(120)) {
-    run_until([&] { return serving_leader().has_value(); }, limit);
-    return serving_leader();
-  }
-
   void set_tracer(RoleTracer tracer) { tracer_ = std::move(tracer); }
   /// Sees every txn each member started after this call applies.
   void set_txn_tap(std::function<void(ServerId, const Txn&)> tap) { tap_ = std::move(tap); }
 
  private:
   static Member* member_of(NodeHost& h) { return h.member.get(); }
+  static const auto* replica_of(const NodeHost& h) {
+    return h.member ? &h.member->replica() : nullptr;
+  }
 
   NodeClusterOptions options_;
   RoleTracer tracer_;

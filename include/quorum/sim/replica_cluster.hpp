@@ -159,35 +159,11 @@ class ReplicaCluster : public HostedCluster<ReplicaCluster, ReplicaHost> {
     election_tracer_ = std::move(tracer);
   }
 
-  /// The member every running member follows or is, when all serve the same running leader.
-  std::optional<ServerId> serving_leader() {
-    std::optional<ServerId> leader;
-    for (auto& n : hosts_) {
-      if (!n->replica) continue;
-      if (!n->replica->serving()) return std::nullopt;
-      const ServerId l = n->replica->leader();
-      if (leader && *leader != l) return std::nullopt;
-      leader = l;
-    }
-    // Followers keep "serving" a crashed leader, or an earlier leadership of the same member,
-    // until they miss its pings; that is not it.
-    if (!leader || !host(*leader).replica || host(*leader).replica->state() != PeerState::leading)
-      return std::nullopt;
-    const Epoch epoch = host(*leader).replica->epoch();
-    for (auto& n : hosts_)
-      if (n->replica && n->replica->epoch() != epoch) return std::nullopt;
-    return leader;
-  }
-
-  // ---- running ---------------------------------------------------------------------------
-
-  std::optional<ServerId> run_until_serving(Duration limit = std::chrono::seconds(120)) {
-    run_until([&] { return serving_leader().has_value(); }, limit);
-    return serving_leader();
-  }
-
  private:
   static Member* member_of(ReplicaHost& h) { return h.replica ? &*h.replica : nullptr; }
+  static const Member* replica_of(const ReplicaHost& h) {
+    return h.replica ? &*h.replica : nullptr;
+  }
 
   ReplicaClusterOptions options_;
   RoleTracer tracer_;
