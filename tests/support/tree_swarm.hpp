@@ -57,9 +57,9 @@ inline void check_tree(const tree::DataTree& t, const std::string& who,
       stack.push_back(c);
     });
     const tree::NodeRecord& n = t.nodes()[at];
-    if (children != n.num_children)
+    if (children != t.nodes().num_children(at))
       violations.push_back(who + ": " + t.nodes().path(at) + " counts " +
-                           std::to_string(n.num_children) + " children, has " +
+                           std::to_string(t.nodes().num_children(at)) + " children, has " +
                            std::to_string(children));
     const std::int64_t owner = n.ephemeral_owner;
     if (owner != 0 && owner != tree::container_owner && !tree::is_ttl_owner(owner))

@@ -97,17 +97,17 @@ class DataTree {
                 n.ctime,
                 n.mtime,
                 n.version,
-                visible_cversion(n.cversion, n.num_children),
+                visible_cversion(nodes_.stored_cversion(id), nodes_.num_children(id)),
                 n.aversion,
                 visible_owner(n.ephemeral_owner),
                 static_cast<std::int32_t>(n.data_length),
-                n.num_children,
-                Zxid{n.pzxid}};
+                nodes_.num_children(id),
+                Zxid{nodes_.pzxid(id)}};
   }
   /// Children's names, sorted.
   std::vector<std::string> children_of(NodeId id) const {
     std::vector<std::string> out;
-    out.reserve(static_cast<std::size_t>(nodes_[id].num_children));
+    out.reserve(static_cast<std::size_t>(nodes_.num_children(id)));
     nodes_.for_each_child(id, [&](NodeId c) { out.emplace_back(nodes_.name(c)); });
     std::sort(out.begin(), out.end());
     return out;
@@ -137,12 +137,12 @@ class DataTree {
     std::vector<std::string> out;
     for (const std::string& path : containers_) {
       const NodeId id = nodes_.lookup(path);
-      if (id != no_node && nodes_[id].num_children == 0 && nodes_[id].cversion > 0)
+      if (id != no_node && nodes_.num_children(id) == 0 && nodes_.stored_cversion(id) > 0)
         out.push_back(path);
     }
     for (const std::string& path : ttls_) {
       const NodeId id = nodes_.lookup(path);
-      if (id == no_node || nodes_[id].num_children != 0) continue;
+      if (id == no_node || nodes_.num_children(id) != 0) continue;
       if (now_ms - nodes_[id].mtime > ttl_of(nodes_[id].ephemeral_owner)) out.push_back(path);
     }
     return out;
@@ -165,7 +165,6 @@ class DataTree {
   NodeId add_system(NodeId parent, std::string_view name, const AclList& acl) {
     const NodeId id = nodes_.add(parent, name, {});
     nodes_[id].acl = acls_.intern(acl);
-    ++nodes_[parent].num_children;
     return id;
   }
 
@@ -180,14 +179,13 @@ class DataTree {
     if (nodes_.find(parent, node_name(t.path)) != no_node) return r.err = errc::node_exists, r;
     const NodeId id = nodes_.add(parent, node_name(t.path), t.data);
     NodeRecord& n = nodes_[id];
-    n.czxid = n.mzxid = n.pzxid = zxid;
+    n.czxid = n.mzxid = zxid;
     n.ctime = n.mtime = time;
     n.ephemeral_owner = t.ephemeral_owner;
     n.acl = acls_.intern(t.acl);
-    NodeRecord& p = nodes_[parent];
+    Family& p = nodes_.family(parent);
     p.cversion = std::max(p.cversion, t.parent_cversion);
     p.pzxid = std::max(p.pzxid, zxid);
-    ++p.num_children;
     if (t.ephemeral_owner == container_owner) {
       containers_.insert(t.path);
     } else if (is_ttl_owner(t.ephemeral_owner)) {
@@ -211,7 +209,7 @@ class DataTree {
   errc remove_node(const std::string& path, std::int64_t zxid) {
     const NodeId id = nodes_.lookup(path);
     if (id == no_node || id == NodeStore::root()) return errc::no_node;
-    if (nodes_[id].num_children != 0) return errc::not_empty;
+    if (nodes_.num_children(id) != 0) return errc::not_empty;
     const NodeId parent = nodes_[id].parent;
     const std::int64_t owner = nodes_[id].ephemeral_owner;
     if (owner == container_owner) {
@@ -224,9 +222,8 @@ class DataTree {
     AclList acl = acls_[nodes_[id].acl];
     acls_.release(nodes_[id].acl);
     nodes_.remove(id);
-    NodeRecord& p = nodes_[parent];
+    Family& p = nodes_.family(parent);
     p.pzxid = std::max(p.pzxid, zxid);
-    --p.num_children;
     outcome_.changes.push_back({path, EventType::node_deleted, std::move(acl)});
     outcome_.changes.push_back({std::string(parent_path(path)), EventType::node_children_changed});
     return errc::ok;

@@ -45,8 +45,9 @@ inline Snapshot DataTree::snapshot() const {
     e.put(i == 0 ? UINT32_MAX : position.at(n.parent));
     e.put(nodes_.name(id));
     e.put(nodes_.data(id));
-    e.put(n.czxid), e.put(n.mzxid), e.put(n.pzxid), e.put(n.ctime), e.put(n.mtime);
-    e.put(n.ephemeral_owner), e.put(n.version), e.put(n.cversion), e.put(n.aversion);
+    e.put(n.czxid), e.put(n.mzxid), e.put(nodes_.pzxid(id)), e.put(n.ctime), e.put(n.mtime);
+    e.put(n.ephemeral_owner), e.put(n.version), e.put(nodes_.stored_cversion(id));
+    e.put(n.aversion);
     e.put(acl_index.at(n.acl));
   }
   e.put(static_cast<std::uint32_t>(sessions_.size()));
@@ -80,9 +81,11 @@ inline std::error_code DataTree::restore(const Snapshot& snapshot) {
     std::uint32_t parent = 0, acl = 0;
     d.get(parent), d.get(name), d.get(data);
     NodeRecord fields;
-    d.get(fields.czxid), d.get(fields.mzxid), d.get(fields.pzxid), d.get(fields.ctime);
+    std::int64_t pzxid = 0;
+    std::int32_t cversion = 0;
+    d.get(fields.czxid), d.get(fields.mzxid), d.get(pzxid), d.get(fields.ctime);
     d.get(fields.mtime), d.get(fields.ephemeral_owner), d.get(fields.version);
-    d.get(fields.cversion), d.get(fields.aversion), d.get(acl);
+    d.get(cversion), d.get(fields.aversion), d.get(acl);
     if (!d.ok() || acl >= acl_lists.size()) return damaged();
     NodeId id = NodeStore::root();
     if (i == 0) {
@@ -94,14 +97,19 @@ inline std::error_code DataTree::restore(const Snapshot& snapshot) {
           !validate_path("/" + name).empty() || fresh.nodes_.find(ids[parent], name) != no_node)
         return damaged();
       id = fresh.nodes_.add(ids[parent], name, data);
-      ++fresh.nodes_[ids[parent]].num_children;
     }
     ids[i] = id;
     NodeRecord& n = fresh.nodes_[id];
-    n.czxid = fields.czxid, n.mzxid = fields.mzxid, n.pzxid = fields.pzxid;
+    n.czxid = fields.czxid, n.mzxid = fields.mzxid;
     n.ctime = fields.ctime, n.mtime = fields.mtime, n.ephemeral_owner = fields.ephemeral_owner;
-    n.version = fields.version, n.cversion = fields.cversion, n.aversion = fields.aversion;
+    n.version = fields.version, n.aversion = fields.aversion;
     n.acl = fresh.acls_.intern(acl_lists[acl]);
+    // Only a node that ever had children differs from a leaf's implied values.
+    if (pzxid != fields.czxid || cversion != 0) {
+      Family& f = fresh.nodes_.family(id);
+      f.pzxid = pzxid;
+      f.cversion = cversion;
+    }
   }
   const std::uint32_t sessions = d.count(12);
   for (std::uint32_t i = 0; i < sessions; ++i) {

@@ -1,44 +1,53 @@
 // Where znodes live: one arena of fixed-size records addressed by 32-bit ids, children as an
-// intrusive doubly linked list, each node's name and data in one heap block, and an
-// open-addressing index keyed by (parent id, name). No full path is stored. About 104 bytes
-// per node plus ~6 in the index plus the name and data themselves.
+// intrusive doubly linked list, each node's name and data in one ByteArena block, and an
+// open-addressing index keyed by (parent id, name). No full path is stored.
+//
+// What only a parent needs (first child, child count, the stored cversion, pzxid) sits in a
+// separate Family record that a node gets with its first child: most znodes are leaves, whose
+// values are implied (no children, cversion 0, pzxid = czxid). An 80-byte record, the name
+// and data rounded up to 8 bytes, and ~8 bytes of index per leaf.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
-#include <functional>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "quorum/config.hpp"
+#include "quorum/tree/byte_arena.hpp"
 
 namespace quorum::tree {
 
 using NodeId = std::uint32_t;
 inline constexpr NodeId no_node = UINT32_MAX;
 
-/// One znode's stored fields (ZooKeeper's StatPersisted plus the links).
+/// One znode's stored fields (ZooKeeper's StatPersisted less the parent-only ones, plus links).
 struct NodeRecord {
   std::int64_t czxid = 0;
   std::int64_t mzxid = 0;
-  std::int64_t pzxid = 0;
   std::int64_t ctime = 0;
   std::int64_t mtime = 0;
   std::int64_t ephemeral_owner = 0;
   std::int32_t version = 0;
-  std::int32_t cversion = 0;  ///< stored: child creates ever (the sequential counter)
   std::int32_t aversion = 0;
-  std::int32_t num_children = 0;
   NodeId parent = no_node;
-  NodeId first_child = no_node;
   NodeId next_sibling = no_node;
   NodeId prev_sibling = no_node;
   std::uint32_t acl = 0;  ///< index into the ACL cache
   std::uint32_t name_length = 0;
   std::uint32_t data_length = 0;
-  std::unique_ptr<char[]> block;  ///< name then data; null for a free slot or empty both
+  BlockRef block = no_block;          ///< name then data; no_block when both are empty
+  std::uint32_t family = UINT32_MAX;  ///< index of its Family, once it had a child
+};
+static_assert(sizeof(NodeRecord) == 80);
+
+/// A parent's fields.
+struct Family {
+  std::int64_t pzxid = 0;
+  std::int32_t cversion = 0;  ///< stored: child creates ever (the sequential counter)
+  std::int32_t num_children = 0;
+  NodeId first_child = no_node;
 };
 
 class NodeStore {
@@ -49,9 +58,11 @@ class NodeStore {
   void clear() {
     nodes_.clear();
     free_.clear();
+    families_.clear();
+    free_families_.clear();
+    bytes_.clear();
     slots_.assign(16, empty_slot);
     used_slots_ = 0;
-    live_ = 0;
     nodes_.emplace_back();
     live_ = 1;
   }
@@ -64,18 +75,62 @@ class NodeStore {
 
   std::string_view name(NodeId id) const noexcept {
     const NodeRecord& n = nodes_[id];
-    return n.name_length == 0 ? std::string_view{} : std::string_view(n.block.get(), n.name_length);
+    return n.name_length == 0 ? std::string_view{}
+                              : std::string_view(bytes_.at(n.block), n.name_length);
   }
   std::string_view data(NodeId id) const noexcept {
     const NodeRecord& n = nodes_[id];
     return n.data_length == 0 ? std::string_view{}
-                              : std::string_view(n.block.get() + n.name_length, n.data_length);
+                              : std::string_view(bytes_.at(n.block) + n.name_length, n.data_length);
   }
   void set_data(NodeId id, std::string_view data) {
     NodeRecord& n = nodes_[id];
-    n.block = make_block(name(id), data);
+    const std::size_t old_size = n.name_length + n.data_length;
+    const std::size_t new_size = n.name_length + data.size();
+    if (ByteArena::fits_in_place(old_size, new_size)) {
+      std::memmove(bytes_.at(n.block) + n.name_length, data.data(), data.size());
+    } else {
+      const BlockRef block = make_block(name(id), data);
+      bytes_.release(n.block, old_size);
+      n.block = block;
+    }
     n.data_length = static_cast<std::uint32_t>(data.size());
   }
+
+  // ---- what only parents store; a leaf's values are implied --------------------------------
+
+  std::int64_t pzxid(NodeId id) const noexcept {
+    const NodeRecord& n = nodes_[id];
+    return n.family == no_family ? n.czxid : families_[n.family].pzxid;
+  }
+  std::int32_t stored_cversion(NodeId id) const noexcept {
+    const NodeRecord& n = nodes_[id];
+    return n.family == no_family ? 0 : families_[n.family].cversion;
+  }
+  std::int32_t num_children(NodeId id) const noexcept {
+    const NodeRecord& n = nodes_[id];
+    return n.family == no_family ? 0 : families_[n.family].num_children;
+  }
+  /// The node's Family, made (with its implied values) if it has none yet.
+  Family& family(NodeId id) {
+    NodeRecord& n = nodes_[id];
+    if (n.family == no_family) {
+      Family f;
+      f.pzxid = n.czxid;
+      if (!free_families_.empty()) {
+        n.family = free_families_.back();
+        free_families_.pop_back();
+        families_[n.family] = f;
+      } else {
+        QUORUM_ASSERT(families_.size() < no_family, "too many parents");
+        n.family = static_cast<std::uint32_t>(families_.size());
+        families_.push_back(f);
+      }
+    }
+    return families_[n.family];
+  }
+
+  // ---- lookup ------------------------------------------------------------------------------
 
   /// The child of `parent` called `name`, or no_node.
   NodeId find(NodeId parent, std::string_view name) const noexcept {
@@ -100,7 +155,10 @@ class NodeStore {
     return at;
   }
 
-  /// Adds a leaf under `parent` (which must not have a child of that name).
+  // ---- shape -------------------------------------------------------------------------------
+
+  /// Adds a leaf under `parent` (which must not have a child of that name) and counts it
+  /// among the parent's children.
   NodeId add(NodeId parent, std::string_view name, std::string_view data) {
     NodeId id;
     if (!free_.empty()) {
@@ -112,30 +170,36 @@ class NodeStore {
       id = static_cast<NodeId>(nodes_.size());
       nodes_.emplace_back();
     }
+    const BlockRef block = make_block(name, data);
     NodeRecord& n = nodes_[id];
-    n.block = make_block(name, data);
+    n.block = block;
     n.name_length = static_cast<std::uint32_t>(name.size());
     n.data_length = static_cast<std::uint32_t>(data.size());
     n.parent = parent;
-    NodeRecord& p = nodes_[parent];
+    Family& p = family(parent);
     n.next_sibling = p.first_child;
     if (p.first_child != no_node) nodes_[p.first_child].prev_sibling = id;
     p.first_child = id;
+    ++p.num_children;
     ++live_;
     index(id);
     return id;
   }
 
-  /// Removes a leaf.
+  /// Removes a leaf (uncounting it from its parent's children).
   void remove(NodeId id) {
     NodeRecord& n = nodes_[id];
-    QUORUM_ASSERT(n.first_child == no_node && id != root(), "only leaves can be removed");
+    QUORUM_ASSERT(num_children(id) == 0 && id != root(), "only leaves can be removed");
     unindex(id);
+    Family& p = families_[nodes_[n.parent].family];
     if (n.prev_sibling != no_node)
       nodes_[n.prev_sibling].next_sibling = n.next_sibling;
     else
-      nodes_[n.parent].first_child = n.next_sibling;
+      p.first_child = n.next_sibling;
     if (n.next_sibling != no_node) nodes_[n.next_sibling].prev_sibling = n.prev_sibling;
+    --p.num_children;
+    bytes_.release(n.block, n.name_length + n.data_length);
+    if (n.family != no_family) free_families_.push_back(n.family);
     n = NodeRecord{};
     free_.push_back(id);
     --live_;
@@ -156,18 +220,23 @@ class NodeStore {
 
   template <class F>
   void for_each_child(NodeId parent, F&& f) const {
-    for (NodeId c = nodes_[parent].first_child; c != no_node; c = nodes_[c].next_sibling) f(c);
+    const NodeRecord& n = nodes_[parent];
+    if (n.family == no_family) return;
+    for (NodeId c = families_[n.family].first_child; c != no_node; c = nodes_[c].next_sibling) f(c);
   }
 
  private:
   static constexpr NodeId empty_slot = UINT32_MAX;
   static constexpr NodeId tombstone = UINT32_MAX - 1;
 
-  static std::unique_ptr<char[]> make_block(std::string_view name, std::string_view data) {
-    if (name.empty() && data.empty()) return nullptr;
-    auto block = std::make_unique_for_overwrite<char[]>(name.size() + data.size());
-    if (!name.empty()) std::memcpy(block.get(), name.data(), name.size());
-    if (!data.empty()) std::memcpy(block.get() + name.size(), data.data(), data.size());
+  static constexpr std::uint32_t no_family = UINT32_MAX;
+
+  BlockRef make_block(std::string_view name, std::string_view data) {
+    if (name.empty() && data.empty()) return no_block;
+    const BlockRef block = bytes_.allocate(name.size() + data.size());
+    char* at = bytes_.at(block);
+    if (!name.empty()) std::memcpy(at, name.data(), name.size());
+    if (!data.empty()) std::memcpy(at + name.size(), data.data(), data.size());
     return block;
   }
 
@@ -214,6 +283,9 @@ class NodeStore {
 
   std::vector<NodeRecord> nodes_;
   std::vector<NodeId> free_;
+  std::vector<Family> families_;
+  std::vector<std::uint32_t> free_families_;
+  ByteArena bytes_;
   std::vector<NodeId> slots_;
   std::size_t used_slots_ = 0;  // live entries plus tombstones
   std::size_t live_ = 0;

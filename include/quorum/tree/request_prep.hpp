@@ -72,8 +72,8 @@ class RequestPrep {
     if (id == no_node) return s;
     const NodeRecord& n = tree_.nodes()[id];
     s.exists = true;
-    s.version = n.version, s.cversion = n.cversion, s.aversion = n.aversion;
-    s.num_children = n.num_children, s.owner = n.ephemeral_owner;
+    s.version = n.version, s.cversion = tree_.nodes().stored_cversion(id), s.aversion = n.aversion;
+    s.num_children = tree_.nodes().num_children(id), s.owner = n.ephemeral_owner;
     s.acl = tree_.acl_of(id);
     return s;
   }

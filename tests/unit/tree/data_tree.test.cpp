@@ -54,7 +54,7 @@ TEST_CASE("visible cversion counts creates and deletes - stored counts creates")
   CHECK(s.cversion == 5);
   CHECK(s.num_children == 3);
   CHECK(s.pzxid == del.zxid);
-  CHECK(h.tree.nodes()[h.tree.find("/a")].cversion == 4);
+  CHECK(h.tree.nodes().stored_cversion(h.tree.find("/a")) == 4);
 }
 
 TEST_CASE("sequential names come from the parent's stored cversion") {

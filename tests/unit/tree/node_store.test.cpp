@@ -13,8 +13,6 @@ TEST_CASE("the node store agrees with a map under random adds and removes") {
   NodeStore store;
   std::map<std::string, NodeId> model;  // path -> id, the root excluded
   Prng prng(11);
-  const NodeId parents[] = {NodeStore::root()};
-  (void)parents;
   for (int step = 0; step < 20000; ++step) {
     if (model.empty() || prng.below(3) != 0) {
       // Add a leaf under the root or under a random existing node.
@@ -33,10 +31,16 @@ TEST_CASE("the node store agrees with a map under random adds and removes") {
       }
       const NodeId id = store.add(parent, name, "data:" + path);
       model[path] = id;
+    } else if (prng.below(3) == 0) {
+      // Replace a random node's data with a size that may or may not fit its block.
+      auto it = std::next(model.begin(), static_cast<long>(prng.below(model.size())));
+      const std::size_t size = prng.below(4) == 0 ? prng.below(2000) : prng.below(40);
+      const std::string data = "data:" + it->first + std::string(size, 'x');
+      store.set_data(it->second, data);
     } else {
       // Remove a random leaf.
       auto it = std::next(model.begin(), static_cast<long>(prng.below(model.size())));
-      if (store[it->second].first_child != no_node) continue;
+      if (store.num_children(it->second) != 0) continue;
       store.remove(it->second);
       model.erase(it);
     }
@@ -45,7 +49,15 @@ TEST_CASE("the node store agrees with a map under random adds and removes") {
   for (const auto& [path, id] : model) {
     CHECK(store.lookup(path) == id);
     CHECK(store.path(id) == path);
-    CHECK(store.data(id) == "data:" + path);
+    CHECK(store.data(id).substr(0, path.size() + 5) == "data:" + path);
+    CHECK(store.data(id).find_first_not_of('x', path.size() + 5) == std::string_view::npos);
+    // The parent's count and list agree with the model's children.
+    std::size_t children = 0;
+    store.for_each_child(id, [&](NodeId c) {
+      ++children;
+      CHECK(model.at(path + "/" + std::string(store.name(c))) == c);
+    });
+    CHECK(store.num_children(id) == static_cast<std::int32_t>(children));
   }
   CHECK(store.lookup("/not/there") == no_node);
   CHECK(store.lookup("/") == NodeStore::root());
@@ -61,4 +73,30 @@ TEST_CASE("a node's data can be replaced and its name stays") {
   store.set_data(id, "");
   CHECK(store.data(id).empty());
   CHECK(store.name(id) == "name");
+}
+
+TEST_CASE("a leaf has the implied parent fields until its first child") {
+  NodeStore store;
+  const NodeId a = store.add(NodeStore::root(), "a", "");
+  store[a].czxid = 7;
+  CHECK(store.pzxid(a) == 7);
+  CHECK(store.stored_cversion(a) == 0);
+  CHECK(store.num_children(a) == 0);
+  const NodeId b = store.add(a, "b", "");
+  CHECK(store.num_children(a) == 1);
+  CHECK(store.pzxid(a) == 7);  // the Family starts from the implied values
+  store.family(a).pzxid = 9;
+  store.family(a).cversion = 3;
+  store.remove(b);
+  CHECK(store.num_children(a) == 0);
+  CHECK(store.pzxid(a) == 9);
+  CHECK(store.stored_cversion(a) == 3);
+  // A removed parent's Family is reused with fresh values.
+  store.remove(a);
+  const NodeId c = store.add(NodeStore::root(), "c", "");
+  store[c].czxid = 11;
+  store.add(c, "d", "");
+  CHECK(store.pzxid(c) == 11);
+  CHECK(store.stored_cversion(c) == 0);
+  CHECK(store.num_children(c) == 1);
 }
