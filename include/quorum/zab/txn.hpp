@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "quorum/shared_bytes.hpp"
 #include "quorum/types.hpp"
 
 namespace quorum {
@@ -16,11 +17,12 @@ inline constexpr std::int32_t txn_type_error = -1;
 inline constexpr std::int32_t txn_type_sync_marker = INT32_MIN;
 
 /// One transaction. At the ZAB layer its contents are opaque; the state machine gives them
-/// meaning (the data tree's create/setData/…, or a test's key-value set).
+/// meaning (the data tree's create/setData/…, or a test's key-value set). Copies share the
+/// body.
 struct Txn {
   Zxid zxid;
   std::int32_t type = 0;
-  std::string data;
+  SharedBytes data;
 
   friend bool operator==(const Txn&, const Txn&) = default;
 };
