@@ -34,8 +34,10 @@ class Encoder {
   void put(Int value) {
     using U = std::make_unsigned_t<typename detail::raw_integer<Int>::type>;
     const auto u = static_cast<U>(value);
-    for (int shift = 8 * (static_cast<int>(sizeof(U)) - 1); shift >= 0; shift -= 8)
-      out_.push_back(static_cast<char>(static_cast<std::uint8_t>(u >> shift)));
+    char bytes[sizeof(U)];
+    for (std::size_t i = 0; i < sizeof(U); ++i)
+      bytes[i] = static_cast<char>(static_cast<std::uint8_t>(u >> (8 * (sizeof(U) - 1 - i))));
+    out_.append(bytes, sizeof(U));
   }
   void put(std::string_view s) {
     put(static_cast<std::uint32_t>(s.size()));
@@ -269,6 +271,7 @@ void get_variant(Decoder& d, Variant& v) {
 
 inline std::string encode(const Request& r) {
   std::string out;
+  out.reserve(256);  // one allocation for most records
   Encoder e(out);
   e.put(r.session), e.put(r.cxid), e.put(r.time_ms);
   e.put(static_cast<std::uint32_t>(r.auth.size()));
@@ -289,6 +292,7 @@ inline bool decode(std::string_view bytes, Request& r) {
 
 inline std::string encode(const TxnRecord& t) {
   std::string out;
+  out.reserve(256);  // one allocation for most records
   Encoder e(out);
   e.put(t.session), e.put(t.cxid), e.put(t.time_ms);
   put_variant(e, t.body);
