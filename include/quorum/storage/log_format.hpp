@@ -1,0 +1,61 @@
+// The transaction log's on-disk format. A log is a sequence of segment files named
+// `log.<hex zxid of the first txn>` (ZooKeeper's naming). Each segment starts with a 16-byte
+// header — magic "QLOG", format version, the first zxid again — followed by records, then zeros
+// (segments are preallocated). A record is
+//
+//     u32 length | u64 checksum | length bytes of body: u64 zxid, i32 type, the txn's data
+//
+// big-endian, the checksum being XXH3-64 of the body seeded with the length, so a damaged
+// length is caught as surely as damaged contents. A zero length ends the segment.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "quorum/types.hpp"
+#include "quorum/zab/txn.hpp"
+
+namespace quorum::storage {
+
+inline constexpr std::uint32_t log_magic = 0x514C4F47;  // "QLOG"
+inline constexpr std::uint32_t log_format_version = 1;
+inline constexpr std::size_t log_header_size = 16;
+inline constexpr std::size_t log_record_overhead = 4 + 8 + 8 + 4;  // length, checksum, zxid, type
+/// No record is larger (a txn is bounded by the request size limit well below this).
+inline constexpr std::uint32_t max_log_record = 256u << 20;
+
+/// XXH3-64 of `bytes` with `seed`.
+std::uint64_t checksum(std::string_view bytes, std::uint64_t seed = 0) noexcept;
+
+/// "log.<lowercase hex, no padding>" and back (nullopt for any other name).
+std::string segment_name(Zxid first);
+std::optional<Zxid> parse_segment_name(std::string_view name);
+
+std::string encode_segment_header(Zxid first);
+/// Appends one framed record to `out`.
+void append_record(std::string& out, const Txn& txn);
+
+/// What reading one segment found.
+struct SegmentScan {
+  enum class End {
+    clean,    ///< the records end at a zero length or at the end of the file
+    torn,     ///< a partial or damaged last record, followed by nothing valid: a torn write
+    corrupt,  ///< damage followed by a valid record, or a bad header: not a crash's doing
+  };
+  Zxid first;             ///< from the header
+  std::vector<Txn> txns;  ///< the valid records, when asked for
+  Zxid last;              ///< the last valid record's zxid (none when there is none)
+  std::size_t records = 0;
+  std::uint64_t valid_end = log_header_size;  ///< the offset just past the last valid record
+  End end = End::clean;
+  std::uint64_t problem_offset = 0;  ///< where the damage starts (torn or corrupt)
+  std::string problem;               ///< what is wrong there
+};
+
+/// Reads a whole segment image. Records must follow each other as a log's do (`follows`).
+SegmentScan scan_segment(std::string_view bytes, bool keep_txns);
+
+}  // namespace quorum::storage
