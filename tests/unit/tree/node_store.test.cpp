@@ -46,7 +46,9 @@ TEST_CASE("the node store agrees with a map under random adds and removes") {
     }
   }
   CHECK(store.size() == model.size() + 1);
-  for (const auto& [path, id] : model) {
+  for (const auto& entry : model) {
+    const std::string& path = entry.first;  // a lambda below uses it (Clang 14: no bindings)
+    const NodeId id = entry.second;
     CHECK(store.lookup(path) == id);
     CHECK(store.path(id) == path);
     CHECK(store.data(id).substr(0, path.size() + 5) == "data:" + path);
