@@ -81,15 +81,21 @@ std::string segment_name(Zxid first) {
   return "log." + to_string(first).substr(2);
 }
 
-std::optional<Zxid> parse_segment_name(std::string_view name) {
-  if (name.substr(0, 4) != "log." || name.size() == 4 || name.size() > 4 + 16) return std::nullopt;
+namespace {
+std::optional<Zxid> parse_hex_name(std::string_view name, std::string_view prefix) {
+  if (name.substr(0, prefix.size()) != prefix) return std::nullopt;
+  const std::string_view digits = name.substr(prefix.size());
+  if (digits.empty() || digits.size() > 16) return std::nullopt;
+  for (char c : digits)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;  // ours only
   std::uint64_t raw = 0;
-  const char* end = name.data() + name.size();
-  const auto r = std::from_chars(name.data() + 4, end, raw, 16);
-  if (r.ec != std::errc{} || r.ptr != end) return std::nullopt;
-  for (char c : name.substr(4))
-    if (c >= 'A' && c <= 'F') return std::nullopt;  // only the names we write
+  std::from_chars(digits.data(), digits.data() + digits.size(), raw, 16);
   return Zxid{static_cast<std::int64_t>(raw)};
+}
+}  // namespace
+
+std::optional<Zxid> parse_segment_name(std::string_view name) {
+  return parse_hex_name(name, "log.");
 }
 
 std::string encode_segment_header(Zxid first) {
@@ -166,6 +172,53 @@ SegmentScan scan_segment(std::string_view bytes, bool keep_txns) {
     return s;
   }
   return s;
+}
+
+}  // namespace quorum::storage
+
+namespace quorum::storage {
+
+std::string snapshot_name(Zxid zxid) {
+  return "snapshot." + to_string(zxid).substr(2);
+}
+
+std::optional<Zxid> parse_snapshot_name(std::string_view name) {
+  return parse_hex_name(name, "snapshot.");
+}
+
+std::string encode_snapshot_file(const Snapshot& snapshot) {
+  std::string out;
+  out.reserve(snapshot_header_size + snapshot.state.size());
+  put_u32(out, snapshot_magic);
+  put_u32(out, snapshot_format_version);
+  put_u64(out, static_cast<std::uint64_t>(snapshot.last_zxid.value));
+  put_u64(out, snapshot.state.size());
+  put_u64(out, checksum(snapshot.state, static_cast<std::uint64_t>(snapshot.last_zxid.value)));
+  out += snapshot.state;
+  return out;
+}
+
+std::optional<Snapshot> decode_snapshot_file(std::string_view bytes, std::string& problem) {
+  if (bytes.size() < snapshot_header_size) {
+    problem = "shorter than a snapshot header (" + std::to_string(bytes.size()) + " bytes)";
+    return std::nullopt;
+  }
+  if (get_u32(bytes, 0) != snapshot_magic || get_u32(bytes, 4) != snapshot_format_version) {
+    problem = "not a quorum snapshot (bad magic or version)";
+    return std::nullopt;
+  }
+  const std::uint64_t length = get_u64(bytes, 16);
+  if (length != bytes.size() - snapshot_header_size) {
+    problem = "the header says " + std::to_string(length) + " bytes of state, the file has " +
+              std::to_string(bytes.size() - snapshot_header_size);
+    return std::nullopt;
+  }
+  const std::string_view state = bytes.substr(snapshot_header_size);
+  if (checksum(state, get_u64(bytes, 8)) != get_u64(bytes, 24)) {
+    problem = "the state's checksum does not match";
+    return std::nullopt;
+  }
+  return Snapshot{Zxid{static_cast<std::int64_t>(get_u64(bytes, 8))}, std::string(state)};
 }
 
 }  // namespace quorum::storage

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "quorum/concepts.hpp"
 #include "quorum/types.hpp"
 #include "quorum/zab/txn.hpp"
 
@@ -57,5 +58,19 @@ struct SegmentScan {
 
 /// Reads a whole segment image. Records must follow each other as a log's do (`follows`).
 SegmentScan scan_segment(std::string_view bytes, bool keep_txns);
+
+// ---- snapshot files ---------------------------------------------------------------------------
+// `snapshot.<hex zxid>`: magic "QSNP", format version, the zxid, the state's length and its
+// XXH3-64 seeded with the zxid, then the state machine's image.
+
+inline constexpr std::uint32_t snapshot_magic = 0x51534E50;  // "QSNP"
+inline constexpr std::uint32_t snapshot_format_version = 1;
+inline constexpr std::size_t snapshot_header_size = 32;
+
+std::string snapshot_name(Zxid zxid);
+std::optional<Zxid> parse_snapshot_name(std::string_view name);
+std::string encode_snapshot_file(const Snapshot& snapshot);
+/// The snapshot in a file image, or nullopt with `problem` saying what is wrong.
+std::optional<Snapshot> decode_snapshot_file(std::string_view bytes, std::string& problem);
 
 }  // namespace quorum::storage

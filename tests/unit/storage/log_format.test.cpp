@@ -142,3 +142,29 @@ TEST_CASE("an absurd record length is refused before anything is allocated") {
   CHECK(s.problem.find("record length") != std::string::npos);
   CHECK(s.txns.empty());
 }
+
+TEST_CASE("snapshot files round-trip and refuse any damage") {
+  const Snapshot snapshot{Zxid::make(3, 9), std::string("state \0 bytes", 13)};
+  const std::string file = encode_snapshot_file(snapshot);
+  std::string problem;
+  const auto back = decode_snapshot_file(file, problem);
+  REQUIRE(back);
+  CHECK(back->last_zxid == snapshot.last_zxid);
+  CHECK(back->state == snapshot.state);
+  CHECK(snapshot_name(Zxid::make(3, 9)) == "snapshot.300000009");
+  CHECK(parse_snapshot_name("snapshot.300000009") == Zxid::make(3, 9));
+  CHECK(parse_snapshot_name("snapshot.0") == Zxid{0});
+  CHECK_FALSE(parse_snapshot_name("snapshot.300000009.tmp"));
+  CHECK_FALSE(parse_snapshot_name("log.1"));
+
+  // Every single damaged byte and every truncation is caught.
+  for (std::size_t i = 0; i < file.size(); ++i) {
+    std::string bad = file;
+    bad[i] = static_cast<char>(bad[i] ^ 0x01);
+    CHECK_FALSE(decode_snapshot_file(bad, problem));
+  }
+  for (std::size_t n = 0; n < file.size(); ++n)
+    CHECK_FALSE(decode_snapshot_file(file.substr(0, n), problem));
+  CHECK_FALSE(decode_snapshot_file(file + "x", problem));
+  CHECK(problem.find("bytes of state") != std::string::npos);
+}
