@@ -1,0 +1,312 @@
+#include "support/catch.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "quorum/error.hpp"
+#include "quorum/sim/sim_file_system.hpp"
+#include "quorum/storage/file_storage.hpp"
+#include "quorum/storage/log_format.hpp"
+
+using namespace quorum;
+using namespace quorum::storage;
+using quorum::sim::FileOp;
+using quorum::sim::SimFileSystem;
+
+namespace {
+
+Txn txn(std::uint32_t counter, Epoch epoch = 1) {
+  return Txn{Zxid::make(epoch, counter), 5, "txn " + std::to_string(counter)};
+}
+std::vector<Txn> txns(std::uint32_t from, std::uint32_t to, Epoch epoch = 1) {
+  std::vector<Txn> out;
+  for (std::uint32_t i = from; i <= to; ++i) out.push_back(txn(i, epoch));
+  return out;
+}
+
+FileStorageOptions options(bool thread = false) {
+  FileStorageOptions o;
+  o.data_dir = "/zk/data";
+  o.data_log_dir = "/zk/log";
+  o.log = {.roll_bytes = 300, .preallocate_bytes = 64};
+  o.writer_thread = thread;
+  return o;
+}
+
+struct Opened {
+  std::error_code ec;
+  std::string error;
+  std::vector<std::string> reports;
+};
+Opened open(FileStorage& s) {
+  Opened o;
+  o.ec = s.open(o.error, o.reports);
+  return o;
+}
+
+std::vector<Txn> all_after(const FileStorage& s, Zxid after) {
+  std::vector<Txn> out;
+  REQUIRE_FALSE(s.read_after(after, 1'000'000, out));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a new FileStorage starts from snapshot.0 and keeps its log and epochs") {
+  SimFileSystem fs;
+  {
+    FileStorage s(fs, options());
+    const Opened o = open(s);
+    REQUIRE_FALSE(o.ec);
+    CHECK(fs.exists("/zk/data/version-2/snapshot.0"));
+    CHECK(s.latest_snapshot()->last_zxid == Zxid{0});
+    CHECK(s.accepted_epoch() == 0);
+    s.set_accepted_epoch(1);
+    s.append(txns(1, 10));
+    CHECK(s.last_logged_zxid() == Zxid::make(1, 10));
+    CHECK(s.durable_zxid() == Zxid{0});  // nothing synced yet
+    s.flush();
+    CHECK(s.durable_zxid() == Zxid::make(1, 10));
+    s.set_current_epoch(1);
+    CHECK(fs.exists("/zk/log/version-2/log.100000001"));
+  }
+  FileStorage again(fs, options());
+  const Opened o = open(again);
+  REQUIRE_FALSE(o.ec);
+  CHECK(o.reports.empty());
+  CHECK(again.accepted_epoch() == 1);
+  CHECK(again.current_epoch() == 1);
+  CHECK(again.last_logged_zxid() == Zxid::make(1, 10));
+  CHECK(again.durable_zxid() == Zxid::make(1, 10));
+  CHECK(all_after(again, Zxid{0}) == txns(1, 10));
+  std::vector<Txn> some;
+  REQUIRE_FALSE(again.read_after(Zxid::make(1, 3), 2, some));
+  CHECK(some == txns(4, 5));
+}
+
+TEST_CASE("currentEpoch is written only after the log before it is durable") {
+  SimFileSystem fs;
+  FileStorage s(fs, options());
+  REQUIRE_FALSE(open(s).ec);
+  s.append(txns(1, 3));
+  s.set_current_epoch(2);
+  CHECK(s.durable_zxid() == Zxid::make(1, 3));
+}
+
+TEST_CASE("after a power loss FileStorage keeps every txn it called durable") {
+  for (std::uint64_t seed = 1; seed <= 60; ++seed) {
+    SimFileSystem fs(seed);
+    Zxid durable;
+    {
+      FileStorage s(fs, options());
+      REQUIRE_FALSE(open(s).ec);
+      for (std::uint32_t i = 1; i <= 40; i += 5) {
+        s.append(txns(i, i + 4));
+        if ((i / 5) % 2 == 0) s.flush();
+      }
+      durable = s.durable_zxid();
+      fs.power_loss();  // before the destructor could flush the rest
+    }
+    FileStorage s(fs, options());
+    const Opened o = open(s);
+    INFO("seed " << seed << ": " << o.error);
+    REQUIRE_FALSE(o.ec);
+    CHECK(s.last_logged_zxid() >= durable);
+    const std::vector<Txn> got = all_after(s, Zxid{0});
+    CHECK(got == txns(1, static_cast<std::uint32_t>(got.size())));
+  }
+}
+
+TEST_CASE("FileStorage refuses a log without a base snapshot, or with txns missing after it") {
+  SimFileSystem fs;
+  {
+    FileStorage s(fs, options());
+    REQUIRE_FALSE(open(s).ec);
+    for (std::uint32_t i = 1; i <= 30; i += 3) {
+      s.append(txns(i, i + 2));
+      s.flush();
+    }
+    s.flush();
+  }
+  SECTION("no snapshot") {
+    REQUIRE_FALSE(fs.remove("/zk/data/version-2/snapshot.0"));
+    FileStorage s(fs, options());
+    const Opened o = open(s);
+    CHECK(o.ec);
+    CHECK(o.error.find("without a base snapshot") != std::string::npos);
+  }
+  SECTION("the log's first segments gone") {
+    std::vector<std::string> names;
+    REQUIRE_FALSE(fs.list("/zk/log/version-2", names));
+    REQUIRE(names.size() > 2);
+    REQUIRE_FALSE(fs.remove("/zk/log/version-2/log.100000001"));
+    FileStorage s(fs, options());
+    const Opened o = open(s);
+    CHECK(o.ec);
+    CHECK(o.error.find("txns are missing") != std::string::npos);
+  }
+  SECTION("every snapshot damaged") {
+    fs.damage("/zk/data/version-2/snapshot.0", 0, "X");
+    FileStorage s(fs, options());
+    const Opened o = open(s);
+    CHECK(o.ec);
+    CHECK(o.error.find("none of the 1 snapshots is readable") != std::string::npos);
+  }
+}
+
+TEST_CASE("a damaged newest snapshot falls back to an older one, and says so") {
+  SimFileSystem fs;
+  {
+    FileStorage s(fs, options());
+    REQUIRE_FALSE(open(s).ec);
+    s.set_accepted_epoch(1);
+    s.set_current_epoch(1);
+    s.append(txns(1, 6));
+    s.flush();
+    s.save_snapshot(Snapshot{Zxid::make(1, 3), "three"});
+    s.save_snapshot(Snapshot{Zxid::make(1, 6), "six"});
+  }
+  fs.damage("/zk/data/version-2/snapshot.100000006", 33, "?");
+  FileStorage s(fs, options());
+  const Opened o = open(s);
+  REQUIRE_FALSE(o.ec);
+  REQUIRE(o.reports.size() == 1);
+  CHECK(o.reports[0].find("snapshot.100000006: the state's checksum does not match") !=
+        std::string::npos);
+  CHECK(s.latest_snapshot()->state == "three");
+  CHECK(all_after(s, Zxid::make(1, 3)) == txns(4, 6));
+}
+
+TEST_CASE("TRUNC cuts the log and the snapshots past it") {
+  SimFileSystem fs;
+  FileStorage s(fs, options());
+  REQUIRE_FALSE(open(s).ec);
+  s.append(txns(1, 20));
+  s.flush();
+  s.save_snapshot(Snapshot{Zxid::make(1, 5), "five"});
+  s.save_snapshot(Snapshot{Zxid::make(1, 15), "fifteen"});
+  REQUIRE_FALSE(s.truncate_after(Zxid::make(1, 8)));
+  s.remove_snapshots_after(Zxid::make(1, 8));
+  CHECK(s.last_logged_zxid() == Zxid::make(1, 8));
+  CHECK(s.latest_snapshot()->state == "five");
+  CHECK_FALSE(fs.exists("/zk/data/version-2/snapshot.10000000f"));
+  s.append(txns(1, 2, 2));
+  s.flush();
+  FileStorage again(fs, options());
+  REQUIRE_FALSE(open(again).ec);
+  std::vector<Txn> expected = txns(6, 8);
+  for (const Txn& t : txns(1, 2, 2)) expected.push_back(t);
+  CHECK(all_after(again, Zxid::make(1, 5)) == expected);
+  CHECK(again.truncate_after(Zxid::make(1, 1)) ==
+        quorum::make_error_code(quorum::errc::data_inconsistency));
+}
+
+TEST_CASE("installing a snapshot resets the log so it continues after it") {
+  SimFileSystem fs;
+  {
+    FileStorage s(fs, options());
+    REQUIRE_FALSE(open(s).ec);
+    s.append(txns(1, 9));  // a divergent history the leader replaces
+    s.flush();
+    s.reset_log(Zxid::make(2, 4));
+    s.save_snapshot(Snapshot{Zxid::make(2, 4), "leader's"});
+    s.append(txns(5, 6, 2));
+    s.flush();
+  }
+  FileStorage s(fs, options());
+  REQUIRE_FALSE(open(s).ec);
+  CHECK(s.log_start_zxid() == Zxid::make(2, 4));
+  CHECK(s.latest_snapshot()->state == "leader's");
+  CHECK(all_after(s, Zxid::make(2, 4)) == txns(5, 6, 2));
+}
+
+TEST_CASE("old snapshots and the log only they need are purged") {
+  SimFileSystem fs;
+  FileStorage s(fs, options());
+  REQUIRE_FALSE(open(s).ec);
+  for (std::uint32_t i = 1; i <= 50; i += 10) {
+    s.append(txns(i, i + 9));
+    s.flush();
+    s.save_snapshot(Snapshot{Zxid::make(1, i + 9), "at " + std::to_string(i + 9)});
+  }
+  std::vector<std::string> names;
+  REQUIRE_FALSE(fs.list("/zk/data/version-2", names));
+  std::size_t snapshots = 0;
+  for (const std::string& n : names) snapshots += parse_snapshot_name(n).has_value();
+  CHECK(snapshots == 3);
+  CHECK_FALSE(fs.exists("/zk/data/version-2/snapshot.0"));
+  CHECK_FALSE(fs.exists("/zk/log/version-2/log.100000001"));
+  // Everything after the oldest kept snapshot is still there.
+  FileStorage again(fs, options());
+  REQUIRE_FALSE(open(again).ec);
+  std::vector<Txn> after;
+  REQUIRE_FALSE(again.read_after(Zxid::make(1, 50), 100, after));
+  CHECK(after.empty());
+  CHECK(again.latest_snapshot()->state == "at 50");
+}
+
+TEST_CASE("a failed sync is fatal: nothing more becomes durable and failure() says why") {
+  SimFileSystem fs;
+  FileStorage s(fs, options());
+  REQUIRE_FALSE(open(s).ec);
+  s.append(txns(1, 2));
+  s.flush();
+  fs.set_fault_hook([](FileOp op, const std::string&) {
+    return op == FileOp::sync ? std::make_error_code(std::errc::io_error) : std::error_code{};
+  });
+  s.append(txns(3, 4));
+  s.flush();
+  CHECK(s.durable_zxid() == Zxid::make(1, 2));
+  CHECK(s.failure().find("/zk/log/version-2") != std::string::npos);
+  fs.set_fault_hook({});
+  s.append(txns(5, 5));
+  s.flush();
+  CHECK(s.durable_zxid() == Zxid::make(1, 2));
+}
+
+TEST_CASE("an interrupted epoch update is recovered from its .tmp") {
+  SimFileSystem fs;
+  {
+    FileStorage s(fs, options());
+    REQUIRE_FALSE(open(s).ec);
+    s.set_accepted_epoch(4);
+  }
+  // As if the crash came after the .tmp was synced but before the rename reached the disk.
+  REQUIRE_FALSE(
+      fs.rename("/zk/data/version-2/acceptedEpoch", "/zk/data/version-2/acceptedEpoch.tmp"));
+  FileStorage s(fs, options());
+  const Opened o = open(s);
+  REQUIRE_FALSE(o.ec);
+  CHECK(s.accepted_epoch() == 4);
+  REQUIRE(o.reports.size() == 1);
+  CHECK(o.reports[0].find("recovered from") != std::string::npos);
+  CHECK(fs.exists("/zk/data/version-2/acceptedEpoch"));
+}
+
+TEST_CASE("the writer thread syncs in groups and tells the host") {
+  SimFileSystem fs;
+  FileStorage s(fs, options(true));
+  std::mutex m;
+  std::condition_variable cv;
+  int calls = 0;
+  s.set_durability_listener([&] {
+    std::lock_guard lock(m);
+    ++calls;
+    cv.notify_all();
+  });
+  REQUIRE_FALSE(open(s).ec);
+  for (std::uint32_t i = 1; i <= 200; ++i) s.append(txns(i, i));
+  {
+    std::unique_lock lock(m);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(10),
+                        [&] { return s.durable_zxid() == Zxid::make(1, 200); }));
+    CHECK(calls >= 1);
+    CHECK(calls <= 200);
+  }
+  CHECK(fs.count(FileOp::sync) < 200 + 10);  // at most one per batch, plus set-up
+  CHECK(all_after(s, Zxid{0}) == txns(1, 200));
+}
