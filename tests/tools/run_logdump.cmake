@@ -1,0 +1,16 @@
+# Runs storage_fixture then quorum-logdump --verify on its directory, and checks the exit status.
+# -DFIXTURE=... -DLOGDUMP=... -DDIR=... -DDAMAGE=ON|OFF -DEXPECT=<exit status>
+set(args "${DIR}")
+if(DAMAGE)
+  list(APPEND args --damage)
+endif()
+execute_process(COMMAND "${FIXTURE}" ${args} RESULT_VARIABLE fixture_rc)
+if(NOT fixture_rc EQUAL 0)
+  message(FATAL_ERROR "storage_fixture failed: ${fixture_rc}")
+endif()
+execute_process(COMMAND "${LOGDUMP}" --verify "${DIR}" RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+message("${out}")
+if(NOT rc EQUAL EXPECT)
+  message(FATAL_ERROR "quorum-logdump --verify exited ${rc}, expected ${EXPECT}")
+endif()
+file(REMOVE_RECURSE "${DIR}")
