@@ -52,10 +52,10 @@ concept LogStore = requires(S& store, const S& const_store, std::span<const Txn>
   { store.set_last_committed_zxid(zxid) } -> std::same_as<void>;
 };
 
-/// A state machine's image as of a zxid.
+/// A state machine's image as of a zxid. Copies share the image (it can be large).
 struct Snapshot {
   Zxid last_zxid;     ///< every txn up to and including this one is in `state`
-  std::string state;  ///< the state machine's own encoding
+  SharedBytes state;  ///< the state machine's own encoding
 };
 
 /// Where snapshots of the state machine are kept.

@@ -68,7 +68,7 @@ std::error_code FileStorage::open(std::string& error, std::vector<std::string>& 
     const std::string path = snap_dir_ + "/" + snapshot_name(*it);
     std::string bytes, problem;
     if (auto ec = fs_.read_all(path, bytes)) return refuse(describe(path, ec));
-    std::optional<Snapshot> s = decode_snapshot_file(bytes, problem);
+    std::optional<Snapshot> s = decode_snapshot_file(std::move(bytes), problem);
     if (s && s->last_zxid != *it) problem = "its header names " + to_string(s->last_zxid);
     if (!s || !problem.empty()) {
       ++damaged;
@@ -393,7 +393,7 @@ void FileStorage::remove_snapshots_after(Zxid zxid) {
   const std::string path = snap_dir_ + "/" + snapshot_name(snapshot_zxids_.back());
   std::string bytes, problem;
   if (auto ec = fs_.read_all(path, bytes)) return fail(describe(path, ec));
-  snapshot_ = decode_snapshot_file(bytes, problem);
+  snapshot_ = decode_snapshot_file(std::move(bytes), problem);
   if (!snapshot_) fail(path + ": " + problem);
 }
 

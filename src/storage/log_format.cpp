@@ -198,27 +198,42 @@ std::string encode_snapshot_file(const Snapshot& snapshot) {
   return out;
 }
 
-std::optional<Snapshot> decode_snapshot_file(std::string_view bytes, std::string& problem) {
+namespace {
+// Whether `bytes` is a whole, sealed snapshot file; `problem` says why not.
+bool snapshot_file_ok(std::string_view bytes, std::string& problem) {
   if (bytes.size() < snapshot_header_size) {
     problem = "shorter than a snapshot header (" + std::to_string(bytes.size()) + " bytes)";
-    return std::nullopt;
+    return false;
   }
   if (get_u32(bytes, 0) != snapshot_magic || get_u32(bytes, 4) != snapshot_format_version) {
     problem = "not a quorum snapshot (bad magic or version)";
-    return std::nullopt;
+    return false;
   }
   const std::uint64_t length = get_u64(bytes, 16);
   if (length != bytes.size() - snapshot_header_size) {
     problem = "the header says " + std::to_string(length) + " bytes of state, the file has " +
               std::to_string(bytes.size() - snapshot_header_size);
-    return std::nullopt;
+    return false;
   }
-  const std::string_view state = bytes.substr(snapshot_header_size);
-  if (checksum(state, get_u64(bytes, 8)) != get_u64(bytes, 24)) {
+  if (checksum(bytes.substr(snapshot_header_size), get_u64(bytes, 8)) != get_u64(bytes, 24)) {
     problem = "the state's checksum does not match";
-    return std::nullopt;
+    return false;
   }
-  return Snapshot{Zxid{static_cast<std::int64_t>(get_u64(bytes, 8))}, std::string(state)};
+  return true;
+}
+}  // namespace
+
+std::optional<Snapshot> decode_snapshot_file(std::string_view bytes, std::string& problem) {
+  if (!snapshot_file_ok(bytes, problem)) return std::nullopt;
+  return Snapshot{Zxid{static_cast<std::int64_t>(get_u64(bytes, 8))},
+                  std::string(bytes.substr(snapshot_header_size))};
+}
+
+std::optional<Snapshot> decode_snapshot_file(std::string&& bytes, std::string& problem) {
+  if (!snapshot_file_ok(bytes, problem)) return std::nullopt;
+  const Zxid zxid{static_cast<std::int64_t>(get_u64(bytes, 8))};
+  bytes.erase(0, snapshot_header_size);  // the image stays in the file's buffer
+  return Snapshot{zxid, std::move(bytes)};
 }
 
 }  // namespace quorum::storage

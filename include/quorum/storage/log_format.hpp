@@ -72,5 +72,7 @@ std::optional<Zxid> parse_snapshot_name(std::string_view name);
 std::string encode_snapshot_file(const Snapshot& snapshot);
 /// The snapshot in a file image, or nullopt with `problem` saying what is wrong.
 std::optional<Snapshot> decode_snapshot_file(std::string_view bytes, std::string& problem);
+/// The same, keeping the file's buffer as the image (no copy).
+std::optional<Snapshot> decode_snapshot_file(std::string&& bytes, std::string& problem);
 
 }  // namespace quorum::storage

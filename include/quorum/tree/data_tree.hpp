@@ -176,8 +176,8 @@ class DataTree {
     OpResult r{t.op, errc::ok, t.path, {}};
     const NodeId parent = nodes_.lookup(parent_path(t.path));
     if (parent == no_node) return r.err = errc::no_node, r;
-    if (nodes_.find(parent, node_name(t.path)) != no_node) return r.err = errc::node_exists, r;
     const NodeId id = nodes_.add(parent, node_name(t.path), t.data);
+    if (id == no_node) return r.err = errc::node_exists, r;
     NodeRecord& n = nodes_[id];
     n.czxid = n.mzxid = zxid;
     n.ctime = n.mtime = time;

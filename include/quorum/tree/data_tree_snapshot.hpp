@@ -74,6 +74,7 @@ inline std::error_code DataTree::restore(const Snapshot& snapshot) {
   const std::uint32_t count = d.count(76);
   if (!d.ok() || count == 0) return damaged();
   fresh.nodes_.clear();
+  fresh.nodes_.reserve(count);
   fresh.acls_.clear();
   std::vector<NodeId> ids(count);
   std::string name, data;
@@ -94,9 +95,10 @@ inline std::error_code DataTree::restore(const Snapshot& snapshot) {
     } else {
       // A parent comes before its children; a name is one valid path segment, unique there.
       if (parent >= i || name.empty() || name.find('/') != std::string::npos ||
-          !validate_path("/" + name).empty() || fresh.nodes_.find(ids[parent], name) != no_node)
+          !validate_path("/" + name).empty())
         return damaged();
       id = fresh.nodes_.add(ids[parent], name, data);
+      if (id == no_node) return damaged();
     }
     ids[i] = id;
     NodeRecord& n = fresh.nodes_[id];

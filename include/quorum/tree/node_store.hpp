@@ -157,9 +157,12 @@ class NodeStore {
 
   // ---- shape -------------------------------------------------------------------------------
 
-  /// Adds a leaf under `parent` (which must not have a child of that name) and counts it
-  /// among the parent's children.
+  /// Adds a leaf under `parent` and counts it among the parent's children; no_node (and
+  /// nothing changes) when `parent` already has a child called `name`. One probe of the index.
   NodeId add(NodeId parent, std::string_view name, std::string_view data) {
+    if ((used_slots_ + 1) * 10 > slots_.size() * 7) rehash();
+    const std::size_t slot = slot_for_new(parent, name);
+    if (slot == taken) return no_node;
     NodeId id;
     if (!free_.empty()) {
       id = free_.back();
@@ -182,8 +185,17 @@ class NodeStore {
     p.first_child = id;
     ++p.num_children;
     ++live_;
-    index(id);
+    if (slots_[slot] == empty_slot) ++used_slots_;
+    slots_[slot] = id;
     return id;
+  }
+
+  /// Room for `n` nodes without growing the arena or the index.
+  void reserve(std::size_t n) {
+    nodes_.reserve(n);
+    std::size_t capacity = slots_.size();
+    while ((n + 1) * 10 > capacity * 5) capacity *= 2;
+    if (capacity > slots_.size()) rehash_to(capacity);
   }
 
   /// Removes a leaf (uncounting it from its parent's children).
@@ -250,12 +262,22 @@ class NodeStore {
     return static_cast<std::size_t>(h ^ (h >> 29));
   }
 
-  void index(NodeId id) {
-    if ((used_slots_ + 1) * 10 > slots_.size() * 7) rehash();
-    std::size_t i = hash(nodes_[id].parent, name(id)) & (slots_.size() - 1);
-    while (slots_[i] != empty_slot && slots_[i] != tombstone) i = (i + 1) & (slots_.size() - 1);
-    if (slots_[i] == empty_slot) ++used_slots_;
-    slots_[i] = id;
+  static constexpr std::size_t taken = SIZE_MAX;
+
+  // Where a new child `name` of `parent` goes in the index (the first tombstone or empty slot
+  // on its probe sequence), or `taken` when the child exists.
+  std::size_t slot_for_new(NodeId parent, std::string_view name) const noexcept {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t insert = taken;
+    for (std::size_t i = hash(parent, name) & mask;; i = (i + 1) & mask) {
+      const NodeId id = slots_[i];
+      if (id == empty_slot) return insert != taken ? insert : i;
+      if (id == tombstone) {
+        if (insert == taken) insert = i;
+      } else if (nodes_[id].parent == parent && this->name(id) == name) {
+        return taken;
+      }
+    }
   }
 
   void unindex(NodeId id) {
@@ -269,6 +291,10 @@ class NodeStore {
     for (NodeId id : slots_) live_slots += (id != empty_slot && id != tombstone);
     std::size_t capacity = slots_.size();
     while ((live_slots + 1) * 10 > capacity * 5) capacity *= 2;  // leave room to grow
+    rehash_to(capacity);
+  }
+
+  void rehash_to(std::size_t capacity) {
     std::vector<NodeId> old = std::move(slots_);
     slots_.assign(capacity, empty_slot);
     used_slots_ = 0;

@@ -39,7 +39,9 @@ TEST_CASE("a damaged snapshot is refused and the state kept", "[unit]") {
   KvStateMachine kv;
   kv.apply(at(KvStateMachine::set("keep", "me"), 1));
   auto image = kv.snapshot();
-  image.state.pop_back();
+  std::string cut = image.state;
+  cut.pop_back();
+  image.state = std::move(cut);
   KvStateMachine target;
   target.apply(at(KvStateMachine::set("old", "state"), 1));
   CHECK(target.restore(image) == quorum::errc::marshalling_error);

@@ -151,6 +151,10 @@ TEST_CASE("snapshot files round-trip and refuse any damage") {
   REQUIRE(back);
   CHECK(back->last_zxid == snapshot.last_zxid);
   CHECK(back->state == snapshot.state);
+  const auto moved = decode_snapshot_file(std::string(file), problem);  // keeps the buffer
+  REQUIRE(moved);
+  CHECK(moved->state == snapshot.state);
+  CHECK(moved->last_zxid == snapshot.last_zxid);
   CHECK(snapshot_name(Zxid::make(3, 9)) == "snapshot.300000009");
   CHECK(parse_snapshot_name("snapshot.300000009") == Zxid::make(3, 9));
   CHECK(parse_snapshot_name("snapshot.0") == Zxid{0});

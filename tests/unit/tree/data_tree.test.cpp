@@ -324,15 +324,16 @@ TEST_CASE("a snapshot restores the same tree and a damaged one changes nothing")
 
   // Every truncation and a sample of byte flips are refused, leaving `copy` as it was.
   for (std::size_t cut = 0; cut < image.state.size(); cut += 7) {
-    Snapshot bad{image.last_zxid, image.state.substr(0, cut)};
+    Snapshot bad{image.last_zxid, image.state.str().substr(0, cut)};
     if (cut == 0) continue;  // an empty image is the fresh tree
     CHECK(copy.restore(bad) == make_error_code(errc::marshalling_error));
   }
   CHECK(copy.snapshot().state == image.state);
   std::size_t refused = 0;
   for (std::size_t at = 0; at < image.state.size(); at += 3) {
-    Snapshot bad = image;
-    bad.state[at] = static_cast<char>(bad.state[at] ^ 0x5a);
+    std::string flipped = image.state;
+    flipped[at] = static_cast<char>(flipped[at] ^ 0x5a);
+    const Snapshot bad{image.last_zxid, std::move(flipped)};
     DataTree t;
     if (t.restore(bad)) ++refused;
   }

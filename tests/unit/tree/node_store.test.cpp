@@ -102,3 +102,20 @@ TEST_CASE("a leaf has the implied parent fields until its first child") {
   CHECK(store.stored_cversion(c) == 0);
   CHECK(store.num_children(c) == 1);
 }
+
+TEST_CASE("adding a child that exists changes nothing and says so") {
+  NodeStore store;
+  const NodeId a = store.add(NodeStore::root(), "a", "first");
+  REQUIRE(a != no_node);
+  CHECK(store.add(NodeStore::root(), "a", "second") == no_node);
+  CHECK(store.size() == 2);
+  CHECK(store.num_children(NodeStore::root()) == 1);
+  CHECK(store.data(a) == "first");
+  // A removed name can be added again, reusing the tombstoned slot.
+  store.remove(a);
+  const NodeId again = store.add(NodeStore::root(), "a", "third");
+  REQUIRE(again != no_node);
+  CHECK(store.lookup("/a") == again);
+  store.reserve(100'000);
+  CHECK(store.lookup("/a") == again);
+}
