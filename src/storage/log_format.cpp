@@ -73,6 +73,21 @@ Parsed parse_record(std::string_view bytes, std::size_t at, bool keep_data) {
 
 }  // namespace
 
+std::size_t read_records(std::string_view bytes, Zxid after, std::size_t& max,
+                         std::vector<Txn>& out) {
+  std::size_t at = 0;
+  while (max > 0 && at < bytes.size()) {
+    Parsed p = parse_record(bytes, at, true);
+    if (!p.ok) break;
+    if (p.txn.zxid > after) {
+      out.push_back(std::move(p.txn));
+      --max;
+    }
+    at = p.next;
+  }
+  return at;
+}
+
 std::uint64_t checksum(std::string_view bytes, std::uint64_t seed) noexcept {
   return XXH3_64bits_withSeed(bytes.data(), bytes.size(), seed);
 }
@@ -149,6 +164,7 @@ SegmentScan scan_segment(std::string_view bytes, bool keep_txns) {
                     (s.records == 0 ? "the header's " + to_string(s.first) : to_string(s.last));
         return s;
       }
+      if (s.records % mark_every == 0) s.marks.push_back({p.txn.zxid, at});
       s.last = p.txn.zxid;
       ++s.records;
       s.valid_end = p.next;

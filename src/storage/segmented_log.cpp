@@ -68,7 +68,8 @@ std::error_code SegmentedLog::open(std::string& error, std::vector<std::string>&
                   " but the log before it ends at " + to_string(last_) + " (a segment is missing)");
     if (scan.records == 0 && !last_segment)
       return fail(path + ": holds no records, and later segments follow");
-    segments_.push_back(Segment{named, scan.last, scan.records, path, scan.valid_end});
+    segments_.push_back(
+        Segment{named, scan.last, scan.records, path, scan.valid_end, std::move(scan.marks)});
     records_ += scan.records;
     if (scan.records > 0) last_ = scan.last;
   }
@@ -82,7 +83,7 @@ std::error_code SegmentedLog::open(std::string& error, std::vector<std::string>&
 
 std::error_code SegmentedLog::roll(Zxid first) {
   if (auto ec = sync()) return ec;  // earlier segments are complete before a new one begins
-  Segment s{first, Zxid{}, 0, dir_ + "/" + segment_name(first), log_header_size};
+  Segment s{first, Zxid{}, 0, dir_ + "/" + segment_name(first), log_header_size, {}};
   std::unique_ptr<WritableFile> file;
   if (auto ec = fs_.open(s.path, true, file)) return ec;
   if (auto ec = file->truncate(0)) return ec;
@@ -116,10 +117,15 @@ std::error_code SegmentedLog::append(std::span<const Txn> txns) {
   if (segments_.empty() || !active_ || segments_.back().end >= options_.roll_bytes)
     if (auto ec = roll(txns.front().zxid)) return ec;
   std::string bytes;
-  for (const Txn& t : txns) append_record(bytes, t);
-  if (auto ec = ensure_room(bytes.size())) return ec;
   Segment& s = segments_.back();
+  std::vector<RecordMark> marks;
+  for (std::size_t i = 0; i < txns.size(); ++i) {
+    if ((s.records + i) % mark_every == 0) marks.push_back({txns[i].zxid, s.end + bytes.size()});
+    append_record(bytes, txns[i]);
+  }
+  if (auto ec = ensure_room(bytes.size())) return ec;
   if (auto ec = active_->write_at(s.end, bytes)) return ec;
+  s.marks.insert(s.marks.end(), marks.begin(), marks.end());
   s.end += bytes.size();
   if (s.records == 0) s.first = txns.front().zxid;
   s.records += txns.size();
@@ -170,6 +176,7 @@ std::error_code SegmentedLog::truncate_after(Zxid zxid) {
   allocated_ = end;
   records_ -= s.records - kept;
   s.records = kept;
+  while (!s.marks.empty() && s.marks.back().zxid > zxid) s.marks.pop_back();
   s.end = end;
   s.last = kept > 0 ? scan.txns[kept - 1].zxid : Zxid{};
   last_ = s.last;
@@ -178,18 +185,30 @@ std::error_code SegmentedLog::truncate_after(Zxid zxid) {
 }
 
 std::error_code SegmentedLog::read_after(Zxid after, std::size_t max, std::vector<Txn>& out) const {
+  constexpr std::size_t window = 1u << 20;  // bytes read at a time
   for (const Segment& s : segments_) {
     if (max == 0) break;
     if (s.records == 0 || s.last <= after) continue;
+    // Start at the last marked record at or before `after`, not at the segment's beginning.
+    std::uint64_t at = log_header_size;
+    for (const RecordMark& m : s.marks) {
+      if (m.zxid > after) break;
+      at = m.offset;
+    }
     std::string bytes;
-    if (auto ec = fs_.read(s.path, 0, static_cast<std::size_t>(s.end), bytes)) return ec;
-    SegmentScan scan = scan_segment(bytes, true);
-    if (scan.records != s.records) return std::make_error_code(std::errc::io_error);
-    for (Txn& t : scan.txns) {
-      if (t.zxid <= after) continue;
-      if (max == 0) break;
-      out.push_back(std::move(t));
-      --max;
+    std::size_t want = window;
+    while (max > 0 && at < s.end) {
+      const auto length = static_cast<std::size_t>(std::min<std::uint64_t>(want, s.end - at));
+      if (auto ec = fs_.read(s.path, at, length, bytes)) return ec;
+      const std::size_t used = read_records(bytes, after, max, out);
+      if (used == 0) {
+        // One record larger than the window, or damage since the segment was opened.
+        if (length == s.end - at) return std::make_error_code(std::errc::io_error);
+        want *= 2;
+        continue;
+      }
+      at += used;
+      want = window;
     }
   }
   return {};

@@ -39,6 +39,14 @@ std::string encode_segment_header(Zxid first);
 /// Appends one framed record to `out`.
 void append_record(std::string& out, const Txn& txn);
 
+/// A segment remembers where every `mark_every`-th record starts, so reads need not decode it
+/// from the beginning.
+inline constexpr std::size_t mark_every = 1024;
+struct RecordMark {
+  Zxid zxid;
+  std::uint64_t offset = 0;
+};
+
 /// What reading one segment found.
 struct SegmentScan {
   enum class End {
@@ -54,10 +62,17 @@ struct SegmentScan {
   End end = End::clean;
   std::uint64_t problem_offset = 0;  ///< where the damage starts (torn or corrupt)
   std::string problem;               ///< what is wrong there
+  std::vector<RecordMark> marks;     ///< records 0, mark_every, 2 * mark_every, ...
 };
 
 /// Reads a whole segment image. Records must follow each other as a log's do (`follows`).
 SegmentScan scan_segment(std::string_view bytes, bool keep_txns);
+
+/// Reads consecutive records from `bytes` (which starts at a record), keeping up to `max` of
+/// those after `after` in `out`. Returns how many bytes it consumed; it stops at the end, at a
+/// zero length or damage, or at a record cut off by the end of `bytes` (more must be read).
+std::size_t read_records(std::string_view bytes, Zxid after, std::size_t& max,
+                         std::vector<Txn>& out);
 
 // ---- snapshot files ---------------------------------------------------------------------------
 // `snapshot.<hex zxid>`: magic "QSNP", format version, the zxid, the state's length and its

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "quorum/storage/file_system.hpp"
+#include "quorum/storage/log_format.hpp"
 #include "quorum/types.hpp"
 #include "quorum/zab/txn.hpp"
 
@@ -59,6 +60,7 @@ class SegmentedLog {
     std::size_t records = 0;
     std::string path;
     std::uint64_t end = 0;  // just past its last record
+    std::vector<RecordMark> marks;
   };
 
   std::error_code roll(Zxid first);

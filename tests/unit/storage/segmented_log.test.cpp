@@ -221,3 +221,39 @@ TEST_CASE("a failed sync is reported, not swallowed") {
   });
   CHECK(log.sync() == std::make_error_code(std::errc::io_error));
 }
+
+TEST_CASE("reads start near the asked zxid and span read windows and large records") {
+  SimFileSystem fs;
+  const auto big = [](std::uint32_t i) {
+    return Txn{Zxid::make(1, i), 5,
+               std::string(i == 2500 ? 3u << 20 : 500u, static_cast<char>('a' + i % 26))};
+  };
+  {
+    SegmentedLog log(fs, dir, {});
+    REQUIRE_FALSE(open(log).ec);
+    for (std::uint32_t i = 1; i <= 5000; i += 100) {
+      std::vector<Txn> batch;
+      for (std::uint32_t j = i; j < i + 100; ++j) batch.push_back(big(j));
+      REQUIRE_FALSE(log.append(batch));
+    }
+    REQUIRE_FALSE(log.sync());
+  }
+  // Marks come from appends in the first log, from the scan in the reopened one.
+  for (int reopened = 0; reopened < 2; ++reopened) {
+    SegmentedLog log(fs, dir, {});
+    REQUIRE_FALSE(open(log).ec);
+    if (reopened == 0) {
+      // Same checks on a log written in this process.
+      REQUIRE_FALSE(log.append(std::vector<Txn>{big(5001)}));
+    }
+    for (std::uint32_t after : {0u, 1u, 1023u, 1024u, 1025u, 2048u, 2495u, 3000u, 4990u}) {
+      std::vector<Txn> got;
+      REQUIRE_FALSE(log.read_after(Zxid::make(1, after), 10, got));
+      REQUIRE(got.size() == 10);
+      for (std::uint32_t k = 0; k < 10; ++k) CHECK(got[k] == big(after + 1 + k));
+    }
+    std::vector<Txn> all_of_it;
+    REQUIRE_FALSE(log.read_after(Zxid{}, 100'000, all_of_it));
+    CHECK(all_of_it.size() == 5001);  // the first pass appended 5001
+  }
+}
