@@ -3,6 +3,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -70,6 +71,16 @@ concept SnapshotStore = requires(S& store, const S& const_store, Snapshot snapsh
 /// keep them apart.
 template <class S>
 concept Storage = EpochStore<S> && LogStore<S> && SnapshotStore<S>;
+
+/// Storage whose log becomes durable on a thread of its own (FileStorage's group commit): the
+/// host registers a listener, and when it fires feeds the member a `log_durable(now)` on the
+/// member's thread. A non-empty `failure()` (a failed write or sync) means the member must stop.
+template <class S>
+concept ThreadedStorage = Storage<S> &&
+    requires(S& store, const S& const_store, std::function<void()> listener) {
+  store.set_durability_listener(listener);
+  { const_store.failure() } -> std::convertible_to<std::string>;
+};
 
 /// What the replicated log drives: committed txns arrive once each, in zxid order.
 /// `snapshot()` captures everything applied so far; `restore` replaces the whole state with a

@@ -18,7 +18,7 @@ struct Txn;
 struct QuorumPacket;
 template <class TransportPolicy, class StoragePolicy, class MachinePolicy>
 class Replica;
-template <class MachinePolicy>
+template <class MachinePolicy, class StoragePolicy = MemoryStorage>
 class InProcReplica;
 class SimTransport;
 class InProcHub;

@@ -41,7 +41,8 @@ class Node {
     Epoch epoch = 0;
     Zxid applied;
     std::size_t znodes = 0;
-    std::size_t sessions = 0;  ///< live sessions in the tree
+    std::size_t sessions = 0;     ///< live sessions in the tree
+    std::string storage_failure;  ///< set when the storage failed and the member stopped
   };
 
   /// Throws std::invalid_argument, with the reason, for settings that cannot work. The hub
@@ -77,6 +78,8 @@ class Node {
         std::chrono::duration_cast<std::chrono::milliseconds>(hub_.now().time_since_epoch());
     config.wall_clock_offset_ms = since_zero.count() - hub_ms.count();
     config.session_id_clock_ms = since_zero.count();
+    if constexpr (ThreadedStorage<StoragePolicy>)
+      storage_.set_durability_listener([this] { loop_.post([](Work& w) { w.durable = true; }); });
     core_ = std::make_unique<Core>(config, transport_, storage_);
     if (role_observer_) core_->set_role_observer(role_observer_);
     port_->set_running(true);
@@ -87,6 +90,7 @@ class Node {
   /// Operations in flight fail with CONNECTIONLOSS.
   void stop() {
     port_->set_running(false);
+    if constexpr (ThreadedStorage<StoragePolicy>) storage_.set_durability_listener({});
     loop_.stop();
     core_.reset();
   }
@@ -174,6 +178,7 @@ class Node {
   struct Work {
     bool start = false;
     std::vector<Call> calls;
+    bool durable = false;  // the storage's writer made more of the log durable
   };
 
   // The ClientPort of this node; outlives it when Sessions do, and then answers CONNECTIONLOSS.
@@ -275,10 +280,21 @@ class Node {
   std::pair<Status, std::optional<Instant>> step(std::vector<inproc::Incoming>& inbox, Work& work) {
     Core& c = *core_;
     const Instant now = hub_.now();
+    if constexpr (ThreadedStorage<StoragePolicy>) {
+      // A failed write or sync stops the member for good: to the others it has crashed, and
+      // its clients' calls fail (the Calls are dropped unrun: CONNECTIONLOSS).
+      if (std::string why = storage_.failure(); !why.empty()) {
+        work.calls.clear();
+        Status s;
+        s.storage_failure = std::move(why);
+        return {s, std::nullopt};
+      }
+    }
     if (work.start) {
       port_->set_member_thread(std::this_thread::get_id());
       c.start(now);
     }
+    if (work.durable) c.log_durable(now);
     for (auto& in : inbox) c.receive(in.from, in.message, now);
     c.begin_batch();  // the step's writes travel to the leader together
     for (Call& call : work.calls) {
@@ -295,7 +311,8 @@ class Node {
              r.epoch(),
              c.tree().last_applied_zxid(),
              c.tree().node_count() - 1,
-             c.tree().sessions().size()};
+             c.tree().sessions().size(),
+             {}};
     return {s, c.next_deadline()};
   }
 

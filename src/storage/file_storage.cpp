@@ -137,7 +137,9 @@ std::error_code FileStorage::open(std::string& error, std::vector<std::string>& 
 }
 
 void FileStorage::set_durability_listener(std::function<void()> listener) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  // A host clearing its listener as it stops must not be called afterwards.
+  idle_.wait(lock, [&] { return !calling_listener_; });
   listener_ = std::move(listener);
 }
 
@@ -214,9 +216,12 @@ void FileStorage::writer_loop() {
     idle_.notify_all();
     if (listener_) {
       auto listener = listener_;
+      calling_listener_ = true;
       lock.unlock();
       listener();
       lock.lock();
+      calling_listener_ = false;
+      idle_.notify_all();
     }
   }
 }

@@ -55,6 +55,8 @@ class FileStorage {
   std::error_code open(std::string& error, std::vector<std::string>& reports);
 
   /// Called on the writer thread each time durable_zxid() advances or the storage fails.
+  /// Returns once no call of the previous listener is running (so a host can clear it and go);
+  /// not to be called from the listener itself.
   void set_durability_listener(std::function<void()> listener);
   /// Non-empty once a write, sync, rename or truncate failed.
   std::string failure() const;
@@ -119,6 +121,7 @@ class FileStorage {
   std::condition_variable idle_;
   std::vector<Txn> pending_;
   bool writing_ = false;
+  bool calling_listener_ = false;
   bool stopping_ = false;
   std::string failure_;
   std::atomic<std::int64_t> durable_{0};
