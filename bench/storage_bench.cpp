@@ -21,6 +21,7 @@
 #include "quorum/storage/file_storage.hpp"
 #include "quorum/tree/data_tree.hpp"
 #include "quorum/tree/record_codec.hpp"
+#include "tree_txns.hpp"
 
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
@@ -109,13 +110,7 @@ void append_case(const fs::path& dir, std::size_t writers, double seconds) {
   fs::remove_all(dir);
 }
 
-quorum::Txn create_txn(std::uint32_t counter, const std::string& path, const std::string& data,
-                       std::int32_t parent_cversion) {
-  quorum::tree::TxnRecord record{
-      0, 0, 1'700'000'000'000,
-      quorum::tree::CreateTxn{path, data, quorum::tree::open_acl_unsafe(), 0, parent_cversion}};
-  return quorum::Txn{quorum::Zxid::make(1, counter), 1, quorum::tree::encoding::encode(record)};
-}
+using bench::create_txn;
 
 void snapshot_and_recovery_case(const fs::path& dir, std::size_t znodes, std::uint32_t records) {
   fs::remove_all(dir);

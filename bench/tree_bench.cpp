@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "quorum/inproc_ensemble.hpp"
+#include "tree_txns.hpp"
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -70,13 +71,7 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-quorum::Txn create_txn(std::uint32_t counter, const std::string& path, const std::string& data,
-                       std::int32_t parent_cversion) {
-  quorum::tree::TxnRecord record{
-      0, 0, 1'700'000'000'000,
-      quorum::tree::CreateTxn{path, data, quorum::tree::open_acl_unsafe(), 0, parent_cversion}};
-  return quorum::Txn{quorum::Zxid::make(1, counter), 1, quorum::tree::encoding::encode(record)};
-}
+using bench::create_txn;
 
 void memory_case(std::size_t znodes) {
   const std::size_t per_dir = 1000;
