@@ -135,8 +135,7 @@ void snapshot_and_recovery_case(const fs::path& dir, std::size_t znodes, std::ui
     const auto t0 = Clock::now();
     quorum::Snapshot image = tree.snapshot();
     image_bytes = image.state.size();
-    storage->reset_log(image.last_zxid);  // as a member installing it (SNAP) does
-    storage->save_snapshot(std::move(image));
+    storage->install_snapshot(std::move(image));  // as a member installing a SNAP does
     write_s = seconds_since(t0);
     // The log after the snapshot: `records` setData txns.
     std::vector<quorum::Txn> batch;

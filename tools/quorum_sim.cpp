@@ -1,5 +1,6 @@
-// Replays simulation seeds: quorum_sim [--zab|--tree] --seed N [--verbose], or --seeds A B for a
-// range. Without a flag it runs the election swarm; --zab the replicated log (election + ZAB);
+// Replays simulation seeds: quorum_sim [--zab|--zab-files|--tree] --seed N [--verbose], or
+// --seeds A B for a range. Without a flag it runs the election swarm; --zab the replicated log
+// (election + ZAB); --zab-files the same on FileStorage with crash points in file operations;
 // --tree the data tree with sessions and watches on top of it.
 #include <cstdio>
 #include <cstdlib>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "support/election_swarm.hpp"
+#include "support/file_zab_swarm.hpp"
 #include "support/tree_swarm.hpp"
 #include "support/zab_swarm.hpp"
 
@@ -14,8 +16,8 @@ namespace {
 
 int usage() {
   std::fputs(
-      "usage: quorum_sim [--zab|--tree] --seed N [--verbose]\n"
-      "       quorum_sim [--zab|--tree] --seeds FIRST LAST\n",
+      "usage: quorum_sim [--zab|--zab-files|--tree] --seed N [--verbose]\n"
+      "       quorum_sim [--zab|--zab-files|--tree] --seeds FIRST LAST\n",
       stderr);
   return 2;
 }
@@ -30,7 +32,7 @@ bool parse(const char* text, std::uint64_t& out) {
 
 int main(int argc, char** argv) {
   std::uint64_t first = 0, last = 0;
-  bool verbose = false, have_seed = false, zab = false, tree = false;
+  bool verbose = false, have_seed = false, zab = false, files = false, tree = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) {
       if (!parse(argv[++i], first)) return usage();
@@ -42,6 +44,8 @@ int main(int argc, char** argv) {
       have_seed = true;
     } else if (!std::strcmp(argv[i], "--zab")) {
       zab = true;
+    } else if (!std::strcmp(argv[i], "--zab-files")) {
+      zab = files = true;
     } else if (!std::strcmp(argv[i], "--tree")) {
       tree = true;
     } else if (!std::strcmp(argv[i], "--verbose")) {
@@ -66,14 +70,16 @@ int main(int argc, char** argv) {
           static_cast<unsigned long long>(r.crashes), static_cast<unsigned long long>(r.expired));
       violations = r.violations;
     } else if (zab) {
-      const auto r = quorum::testing::run_zab_swarm(seed, trace);
+      const auto r = files ? quorum::testing::run_file_zab_swarm(seed, trace)
+                           : quorum::testing::run_zab_swarm(seed, trace);
       std::printf(
-          "seed %llu: %s; %zu servers; leader %s; %llu zxids committed, %llu epochs, "
-          "%llu crashes\n",
-          static_cast<unsigned long long>(seed), r.ok() ? "ok" : "FAILED", r.servers,
+          "seed %llu: %s; %s; leader %s; %llu zxids committed, %llu epochs, "
+          "%llu crashes, %llu crash points\n",
+          static_cast<unsigned long long>(seed), r.ok() ? "ok" : "FAILED", r.parameters.c_str(),
           r.leader ? std::to_string(*r.leader).c_str() : "none",
           static_cast<unsigned long long>(r.committed), static_cast<unsigned long long>(r.epochs),
-          static_cast<unsigned long long>(r.crashes));
+          static_cast<unsigned long long>(r.crashes),
+          static_cast<unsigned long long>(r.crash_points));
       violations = r.violations;
     } else {
       const auto r = quorum::testing::run_election_swarm(seed, trace);

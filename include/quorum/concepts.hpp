@@ -37,7 +37,6 @@ concept EpochStore = requires(S& store, const S& const_store, Epoch epoch) {
 /// The transaction log. Appends are in zxid order and become durable later (group commit):
 /// `durable_zxid()` says how far; a txn is acknowledged only once it is at or below it.
 /// `truncate_after` is TRUNC; a failure there is fatal for the member (ZOOKEEPER-3701).
-/// `reset_log` empties the log so it continues after `zxid` (after a SNAP is installed).
 /// The log holds every txn after `log_start_zxid()` (older ones live only in snapshots).
 template <class S>
 concept LogStore = requires(S& store, const S& const_store, std::span<const Txn> txns, Zxid zxid,
@@ -47,7 +46,6 @@ concept LogStore = requires(S& store, const S& const_store, std::span<const Txn>
   { const_store.log_start_zxid() } -> std::same_as<Zxid>;
   { store.append(txns) } -> std::same_as<void>;
   { store.truncate_after(zxid) } -> std::same_as<std::error_code>;
-  { store.reset_log(zxid) } -> std::same_as<void>;
   { const_store.read_after(zxid, max, out) } -> std::same_as<std::error_code>;
   { const_store.last_committed_zxid() } -> std::same_as<Zxid>;
   { store.set_last_committed_zxid(zxid) } -> std::same_as<void>;
@@ -59,10 +57,16 @@ struct Snapshot {
   SharedBytes state;  ///< the state machine's own encoding
 };
 
-/// Where snapshots of the state machine are kept.
+/// Where snapshots of the state machine are kept. `install_snapshot` replaces the history with
+/// a leader's image (SNAP): the log continues after it. The image is durable before anything
+/// else changes, and the old log's txns after the image stay on disk while the leader's stream
+/// repeats them (the same zxid is the same txn): a follower that had acknowledged txns still
+/// holds them across a crash in the middle of a SNAP sync. They go at the first txn that
+/// differs, at TRUNC, or when the new epoch is recorded (set_current_epoch).
 template <class S>
 concept SnapshotStore = requires(S& store, const S& const_store, Snapshot snapshot, Zxid zxid) {
   { store.save_snapshot(std::move(snapshot)) } -> std::same_as<void>;
+  { store.install_snapshot(std::move(snapshot)) } -> std::same_as<void>;
   { const_store.latest_snapshot() } -> std::same_as<std::optional<Snapshot>>;
   { store.remove_snapshots_after(zxid) } -> std::same_as<void>;
 };
@@ -72,14 +76,21 @@ concept SnapshotStore = requires(S& store, const S& const_store, Snapshot snapsh
 template <class S>
 concept Storage = EpochStore<S> && LogStore<S> && SnapshotStore<S>;
 
+/// Storage that can fail (a disk): once `failed()`, nothing more becomes durable and the
+/// member must stop at once (ZOOKEEPER-3701); `failure()` says why. A Replica checks it after
+/// each storage step and halts before anything that step decided leaves the member.
+template <class S>
+concept FailingStorage = Storage<S> && requires(const S& const_store) {
+  { const_store.failed() } -> std::convertible_to<bool>;
+  { const_store.failure() } -> std::convertible_to<std::string>;
+};
+
 /// Storage whose log becomes durable on a thread of its own (FileStorage's group commit): the
 /// host registers a listener, and when it fires feeds the member a `log_durable(now)` on the
-/// member's thread. A non-empty `failure()` (a failed write or sync) means the member must stop.
+/// member's thread.
 template <class S>
-concept ThreadedStorage = Storage<S> &&
-    requires(S& store, const S& const_store, std::function<void()> listener) {
+concept ThreadedStorage = FailingStorage<S> && requires(S& store, std::function<void()> listener) {
   store.set_durability_listener(listener);
-  { const_store.failure() } -> std::convertible_to<std::string>;
 };
 
 /// What the replicated log drives: committed txns arrive once each, in zxid order.

@@ -28,6 +28,9 @@ class Prng;
 namespace sim {
 class Network;
 class ElectionCluster;
-class ReplicaCluster;
+class MemoryDisk;
+template <class Disk>
+class BasicReplicaCluster;
+using ReplicaCluster = BasicReplicaCluster<MemoryDisk>;
 }  // namespace sim
 }  // namespace quorum

@@ -112,12 +112,13 @@ class Replica {
 
   /// Boots: the state machine is rebuilt from durable state, then the election starts.
   void start(Instant now) {
-    recover_state_machine();
+    if (!recover_state_machine(now)) return;
     election_.start(now);
     after_election(now);
   }
 
   void receive(ServerId from, const Message& message, Instant now) {
+    if (stopped(now)) return;
     if (const auto* n = std::get_if<Notification>(&message)) {
       election_.receive(from, *n, now);
       after_election(now);
@@ -133,6 +134,7 @@ class Replica {
   }
 
   void tick(Instant now) {
+    if (stopped(now)) return;
     election_.tick(now);
     after_election(now);
     if (auto* f = std::get_if<FollowerCore>(&role_)) f->on_tick(now);
@@ -143,6 +145,7 @@ class Replica {
   /// Writes from a client of this member: proposed here when leading, forwarded when
   /// following. Returns false while there is no leader to take them (the client retries).
   bool submit(std::vector<Txn> txns, Instant now) {
+    if (stopped(now)) return false;
     if (auto* l = std::get_if<LeaderCore>(&role_)) {
       l->propose(std::move(txns), now);
     } else if (auto* f = std::get_if<FollowerCore>(&role_)) {
@@ -155,10 +158,18 @@ class Replica {
   }
 
   /// The storage made more of the log durable (a group commit finished): acknowledge it.
-  void log_durable(Instant now) { flush(now); }
+  void log_durable(Instant now) {
+    if (!stopped(now)) flush(now);
+  }
 
   /// The leader is gone, says the host: look for another.
-  void leader_lost(Instant now) { end_role(now, "leader lost (host)"); }
+  void leader_lost(Instant now) {
+    if (!stopped(now)) end_role(now, "leader lost (host)");
+  }
+
+  /// Non-empty once the member stopped for good because its storage failed: it sends nothing
+  /// more and ignores everything; the host restarts it from disk (a new Replica) if it can.
+  const std::string& halted() const noexcept { return halted_; }
 
   PeerState state() const noexcept { return election_.state(); }
   /// True once the role has reached broadcast (UPTODATE received, or quorum of NEWLEADER acks).
@@ -167,6 +178,7 @@ class Replica {
   Epoch epoch() const noexcept { return epoch_; }
   Zxid committed() const noexcept { return machine_.last_applied_zxid(); }
   std::optional<Instant> next_deadline() const noexcept {
+    if (!halted_.empty()) return std::nullopt;
     std::optional<Instant> next = election_.next_deadline();
     std::optional<Instant> role;
     if (auto* f = std::get_if<FollowerCore>(&role_)) role = f->next_deadline();
@@ -219,11 +231,17 @@ class Replica {
   void flush_role(Role& r, Instant now) {
     // Bounded: each round either consumes effects or stops; durability can only advance.
     for (int round = 0; round < 64; ++round) {
+      if (stopped(now)) return;
       ZabEffects& e = r.effects();
       bool appended = false;
-      for (StorageStep& step : e.storage) appended |= perform(step);
+      for (StorageStep& step : e.storage) {
+        appended |= perform(step);
+        // Nothing decided after a failed write may leave the member: not an ACK for a txn
+        // that is not on disk, nor an ACKEPOCH for an epoch that is not recorded.
+        if (stopped(now)) return;
+      }
       if (e.commit_through) {
-        apply_through(*e.commit_through);
+        if (!apply_through(*e.commit_through, now)) return;
         storage_.set_last_committed_zxid(machine_.last_applied_zxid());
         report(
             {RoleEvent::Kind::committed, now, leader(), epoch_, machine_.last_applied_zxid(), {}});
@@ -342,7 +360,9 @@ class Replica {
         return true;
       case StorageStep::Kind::truncate_after: {
         // A failed TRUNC must never be ignored (ZOOKEEPER-3701): it would split the history.
+        // A disk failure halts the member (the caller checks); anything else is a bug.
         const std::error_code ec = storage_.truncate_after(step.zxid);
+        if (ec && storage_failed()) return false;
         QUORUM_ASSERT(!ec, "TRUNC failed; continuing would diverge from the leader");
         storage_.remove_snapshots_after(step.zxid);
         reported_durable_ = Zxid::none();
@@ -351,8 +371,7 @@ class Replica {
       case StorageStep::Kind::install_snapshot: {
         const std::error_code ec = machine_.restore(step.snapshot);
         QUORUM_ASSERT(!ec, "the leader's snapshot did not restore");
-        storage_.reset_log(step.snapshot.last_zxid);
-        storage_.save_snapshot(std::move(step.snapshot));
+        storage_.install_snapshot(std::move(step.snapshot));
         storage_.set_last_committed_zxid(machine_.last_applied_zxid());
         reported_durable_ = Zxid::none();
         return false;
@@ -361,8 +380,9 @@ class Replica {
     return false;
   }
 
-  // Applies logged txns up to `zxid` (those already applied are skipped).
-  void apply_through(Zxid zxid) {
+  // Applies logged txns up to `zxid` (those already applied are skipped). False when the
+  // storage failed reading them: the member has halted.
+  bool apply_through(Zxid zxid, Instant now) {
     std::vector<Txn> batch;
     while (machine_.last_applied_zxid() < zxid) {
       batch.clear();
@@ -373,21 +393,43 @@ class Replica {
         want = std::min<std::size_t>(want, zxid.counter() - from.counter());
       if (storage_.read_after(from, want, batch) || batch.empty()) break;
       for (const Txn& txn : batch) {
-        if (txn.zxid > zxid) return;
+        if (txn.zxid > zxid) return true;
         machine_.apply(txn);
       }
     }
+    if (stopped(now)) return false;
     QUORUM_ASSERT(machine_.last_applied_zxid() >= zxid, "a committed txn is missing from the log");
+    return true;
   }
 
   // Rebuilds the state machine from durable state only: the snapshot, then the log up to what
   // is known committed. In-memory state from an interrupted role is thrown away (ZOOKEEPER-3642).
-  void recover_state_machine() {
+  // False when the storage failed: the member has halted.
+  bool recover_state_machine(Instant now) {
+    if (stopped(now)) return false;
     const std::optional<Snapshot> snapshot = storage_.latest_snapshot();
     const std::error_code ec = machine_.restore(snapshot ? *snapshot : Snapshot{});
     QUORUM_ASSERT(!ec, "the stored snapshot did not restore");
     const Zxid upto = std::min(storage_.last_committed_zxid(), storage_.last_logged_zxid());
-    if (upto > machine_.last_applied_zxid()) apply_through(upto);
+    return upto <= machine_.last_applied_zxid() || apply_through(upto, now);
+  }
+
+  bool storage_failed() const {
+    if constexpr (FailingStorage<StoragePolicy>)
+      return storage_.failed();
+    else
+      return false;
+  }
+
+  // True when the member has halted, halting it now if its storage has just failed.
+  bool stopped(Instant now) {
+    if (!halted_.empty()) return true;
+    if (!storage_failed()) return false;
+    if constexpr (FailingStorage<StoragePolicy>) halted_ = "storage failed: " + storage_.failure();
+    role_ = std::monostate{};
+    serving_ = false;
+    report({RoleEvent::Kind::failed, now, leader(), epoch_, {}, halted_});
+    return true;
   }
 
   void end_role(Instant now, const std::string& why) {
@@ -397,7 +439,7 @@ class Replica {
     serving_ = false;
     reported_durable_ = Zxid::none();
     report({RoleEvent::Kind::failed, now, leader(), epoch_, {}, why});
-    recover_state_machine();
+    if (!recover_state_machine(now)) return;
     election_.leader_lost(now);
     after_election(now);
   }
@@ -417,6 +459,7 @@ class Replica {
   Epoch epoch_ = 0;
   bool serving_ = false;
   Zxid reported_durable_ = Zxid::none();
+  std::string halted_;
 };
 
 }  // namespace quorum

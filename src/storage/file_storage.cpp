@@ -95,6 +95,18 @@ std::error_code FileStorage::open(std::string& error, std::vector<std::string>& 
     if (!failure_.empty()) return refuse(failure_);
   }
   const Zxid snap = snapshot_->last_zxid;
+  if (!log_.empty() && log_.last_zxid() < snap) {
+    // A SNAP installed before a crash cut the old log short: the snapshot covers all of it
+    // (or it was a divergent tail), and new txns must follow the snapshot, not it.
+    reports.push_back(log_dir_ + ": the log ends at " + to_string(log_.last_zxid()) +
+                      ", before the newest snapshot " + to_string(snap) + "; cleared");
+    std::error_code ec;
+    {
+      std::lock_guard lock(log_mutex_);
+      ec = log_.clear();
+    }
+    if (ec) return refuse(describe(log_dir_ + " (clearing a log older than the snapshot)", ec));
+  }
   if (!log_.empty() && log_.first_zxid() > snap && !follows(snap, log_.first_zxid()))
     return refuse(log_dir_ + ": the log starts at " + to_string(log_.first_zxid()) +
                   " but the newest snapshot is at " + to_string(snap) + ": txns are missing");
@@ -151,6 +163,7 @@ std::string FileStorage::failure() const {
 void FileStorage::fail(std::string why) {
   std::lock_guard lock(mutex_);
   if (failure_.empty()) failure_ = std::move(why);
+  failed_.store(true, std::memory_order_release);
 }
 
 // ---- epochs ------------------------------------------------------------------------------------
@@ -163,10 +176,12 @@ void FileStorage::set_accepted_epoch(Epoch epoch) {
 }
 
 void FileStorage::set_current_epoch(Epoch epoch) {
+  drop_superseded();  // the history is settled before the epoch is recorded
   {
     std::unique_lock lock(mutex_);
     wait_idle(lock);
   }
+  if (failed()) return;
   const std::string path = snap_dir_ + "/currentEpoch";
   if (auto ec = write_atomically(fs_, path, format_epoch_file(epoch)))
     return fail(describe(path, ec));
@@ -183,6 +198,22 @@ Zxid FileStorage::log_start_zxid() const noexcept {
 }
 
 void FileStorage::append(std::span<const Txn> txns) {
+  // After a SNAP, the leader's stream may repeat txns of the old log: they are on disk already.
+  std::size_t repeated = 0;
+  for (; repeated < txns.size() && !superseded_.empty(); ++repeated) {
+    const Txn& t = txns[repeated];
+    if (t.zxid != superseded_.front()) {
+      drop_superseded();
+      break;
+    }
+    QUORUM_ASSERT(follows(last_logged_, t.zxid),
+                  "log appends must be in zxid order without gaps in an epoch");
+    superseded_.pop_front();
+    recent_.push_back(t);
+    last_logged_ = t.zxid;
+    durable_.store(t.zxid.value, std::memory_order_release);
+  }
+  txns = txns.subspan(repeated);
   if (txns.empty()) return;
   for (const Txn& t : txns) {
     QUORUM_ASSERT(follows(last_logged_, t.zxid),
@@ -227,7 +258,7 @@ void FileStorage::writer_loop() {
 }
 
 void FileStorage::write_batch(std::vector<Txn>& batch) {
-  if (batch.empty() || !failure().empty()) return;
+  if (batch.empty() || failed()) return;
   std::error_code ec;
   {
     std::lock_guard lock(log_mutex_);
@@ -269,6 +300,7 @@ void FileStorage::wait_idle(std::unique_lock<std::mutex>& lock) {
 
 std::error_code FileStorage::truncate_after(Zxid zxid) {
   if (zxid < base_) return make_error_code(errc::data_inconsistency);
+  superseded_.clear();  // on disk after `zxid`: the cut below removes them
   {
     std::unique_lock lock(mutex_);
     wait_idle(lock);
@@ -302,6 +334,7 @@ void FileStorage::reset_log(Zxid zxid) {
   }
   if (ec) return fail(describe(log_dir_ + " (clearing the log)", ec));
   recent_.clear();
+  superseded_.clear();
   base_ = last_logged_ = zxid;
   durable_.store(zxid.value, std::memory_order_release);
   last_committed_ = std::min(last_committed_, zxid);
@@ -328,7 +361,11 @@ std::error_code FileStorage::read_after(Zxid after, std::size_t max, std::vector
     }
   } else if (recent_.empty() && max > 0) {
     std::lock_guard lock(log_mutex_);
-    return log_.read_after(after, max, out);
+    const std::size_t before = out.size();
+    const std::error_code ec = log_.read_after(after, max, out);
+    // Not past the log's end: the disk may still hold an old log after a SNAP.
+    while (out.size() > before && out.back().zxid > last_logged_) out.pop_back();
+    return ec;
   }
   auto it = std::upper_bound(recent_.begin(), recent_.end(), from,
                              [](Zxid z, const Txn& t) { return z < t.zxid; });
@@ -359,6 +396,47 @@ void FileStorage::save_snapshot(Snapshot snapshot) {
   purge_snapshots();
 }
 
+void FileStorage::install_snapshot(Snapshot snapshot) {
+  const Zxid zxid = snapshot.last_zxid;
+  {
+    std::unique_lock lock(mutex_);
+    wait_idle(lock);
+  }
+  save_snapshot(std::move(snapshot));
+  if (failed()) return;
+  // What the old log holds after the image (all of it synced, the writer being idle).
+  std::vector<Txn> after;
+  std::error_code ec;
+  {
+    std::lock_guard lock(log_mutex_);
+    if (log_.last_zxid() > zxid) ec = log_.read_after(zxid, SIZE_MAX, after);
+  }
+  if (ec) return fail(describe(log_dir_ + " (reading the log after " + to_string(zxid) + ")", ec));
+  if (after.empty()) return reset_log(zxid);
+  superseded_.clear();
+  for (const Txn& t : after) superseded_.push_back(t.zxid);
+  recent_.clear();
+  base_ = last_logged_ = zxid;
+  durable_.store(zxid.value, std::memory_order_release);
+  last_committed_ = std::min(last_committed_, zxid);
+}
+
+void FileStorage::drop_superseded() {
+  if (superseded_.empty()) return;
+  superseded_.clear();
+  {
+    std::unique_lock lock(mutex_);
+    wait_idle(lock);
+  }
+  std::error_code ec;
+  {
+    std::lock_guard lock(log_mutex_);
+    ec = log_.truncate_after(last_logged_);
+  }
+  if (ec)
+    fail(describe(log_dir_ + " (cutting the old log after " + to_string(last_logged_) + ")", ec));
+}
+
 void FileStorage::purge_snapshots() {
   const std::size_t keep = std::max<std::size_t>(options_.snapshots_retained, 1);
   if (snapshot_zxids_.size() <= keep) return;
@@ -377,6 +455,9 @@ void FileStorage::purge_snapshots() {
     ec = log_.remove_segments_through(snapshot_zxids_.front());
   }
   if (ec) return fail(describe(log_dir_ + " (purging)", ec));
+  // Txns up to the oldest kept snapshot may be gone now: a DIFF from before it must become a
+  // SNAP, never skip them (a whole missing epoch would pass every zxid continuity check).
+  base_ = std::max(base_, snapshot_zxids_.front());
 }
 
 std::optional<Snapshot> FileStorage::latest_snapshot() const {

@@ -154,7 +154,8 @@ SegmentScan scan_segment(std::string_view bytes, bool keep_txns) {
   std::size_t at = log_header_size;
   while (at < bytes.size()) {
     Parsed p = parse_record(bytes, at, keep_txns);
-    if (p.zero_length && all_zero(bytes.substr(at))) break;  // preallocated space
+    // Preallocated space, however short (a torn write that kept only zeros wrote nothing).
+    if ((p.zero_length || !p.ok) && all_zero(bytes.substr(at))) break;
     if (p.ok) {
       const bool in_order = s.records == 0 ? p.txn.zxid == s.first : follows(s.last, p.txn.zxid);
       if (!in_order) {

@@ -38,6 +38,15 @@ std::error_code SegmentedLog::open(std::string& error, std::vector<std::string>&
     const bool last_segment = i + 1 == found.size();
     std::string bytes;
     if (auto ec = fs_.read_all(path, bytes)) return error = path + ": " + ec.message(), ec;
+    if (last_segment && bytes.size() < log_header_size &&
+        encode_segment_header(named).starts_with(bytes)) {
+      // A roll interrupted before its header was synced: nothing in it was ever durable.
+      reports.push_back(path + ": an unfinished segment (" + std::to_string(bytes.size()) +
+                        " bytes, no complete header); removed");
+      if (auto ec = fs_.remove(path)) return error = path + ": " + ec.message(), ec;
+      if (auto ec = fs_.sync_directory(dir_)) return error = dir_ + ": " + ec.message(), ec;
+      continue;
+    }
     SegmentScan scan = scan_segment(bytes, false);
     const auto at = [&](std::uint64_t offset) {
       return path + " at offset " + std::to_string(offset) + ": ";
@@ -83,6 +92,13 @@ std::error_code SegmentedLog::open(std::string& error, std::vector<std::string>&
 
 std::error_code SegmentedLog::roll(Zxid first) {
   if (auto ec = sync()) return ec;  // earlier segments are complete before a new one begins
+  // An empty segment (left by TRUNC or recovery) is named for a zxid that will not come:
+  // it goes, so every segment's name stays its first record's zxid.
+  if (!segments_.empty() && segments_.back().records == 0) {
+    active_.reset();
+    if (auto ec = fs_.remove(segments_.back().path)) return ec;
+    segments_.pop_back();
+  }
   Segment s{first, Zxid{}, 0, dir_ + "/" + segment_name(first), log_header_size, {}};
   std::unique_ptr<WritableFile> file;
   if (auto ec = fs_.open(s.path, true, file)) return ec;
@@ -114,7 +130,8 @@ std::error_code SegmentedLog::append(std::span<const Txn> txns) {
       return std::make_error_code(std::errc::invalid_argument);
     previous = t.zxid;
   }
-  if (segments_.empty() || !active_ || segments_.back().end >= options_.roll_bytes)
+  if (segments_.empty() || !active_ || segments_.back().end >= options_.roll_bytes ||
+      (segments_.back().records == 0 && segments_.back().first != txns.front().zxid))
     if (auto ec = roll(txns.front().zxid)) return ec;
   std::string bytes;
   Segment& s = segments_.back();
@@ -148,7 +165,7 @@ std::error_code SegmentedLog::truncate_after(Zxid zxid) {
   if (zxid < first_zxid()) return clear();
   // Later segments go entirely.
   bool removed = false;
-  while (!segments_.empty() && segments_.back().records > 0 && segments_.back().first > zxid) {
+  while (!segments_.empty() && (segments_.back().records == 0 || segments_.back().first > zxid)) {
     active_.reset();
     if (auto ec = fs_.remove(segments_.back().path)) return ec;
     records_ -= segments_.back().records;

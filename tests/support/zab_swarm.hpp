@@ -6,7 +6,10 @@
 //      no member skips a committed zxid;
 //  (c) no txn reported committed is ever lost (the healed ensemble holds all of them);
 //  (d) applied zxids strictly increase, without gaps inside an epoch;
-//  (e) after healing a leader is established and new writes commit within bounded time.
+//  (e) after healing a leader is established and new writes commit within bounded time;
+//  (f) a disk that reopens after a power loss holds everything it had made durable.
+// run_zab_swarm uses MemoryStorage disks; file_zab_swarm.hpp runs the same swarm on FileStorage
+// with crash points inside its file operations.
 #pragma once
 
 #include <algorithm>
@@ -15,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +38,7 @@ struct ZabSwarmResult {
   std::uint64_t committed = 0;  ///< distinct zxids committed in the run
   std::uint64_t epochs = 0;     ///< leaders established
   std::uint64_t crashes = 0;
+  std::uint64_t crash_points = 0;  ///< crash points armed inside file operations
   std::string parameters;
 
   bool ok() const noexcept { return violations.empty(); }
@@ -49,7 +54,8 @@ class HistoryChecker {
   explicit HistoryChecker(std::vector<std::string>& violations) : violations_(violations) {}
 
   // Member `id` reports commits through `point`: everything it applied up to there is committed.
-  void committed(sim::ReplicaCluster& c, ServerId id, Zxid point) {
+  template <class Cluster>
+  void committed(Cluster& c, ServerId id, Zxid point) {
     const sim::RecordingKv& r = c.recording(id);
     std::size_t& seen = seen_[id];
     if (r.restored_at() != restored_at_[id] || seen > r.applied().size()) {
@@ -97,8 +103,24 @@ class HistoryChecker {
 
 }  // namespace detail
 
-inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = {}) {
+/// Faults a kind of disk adds to the swarm.
+template <class Cluster>
+struct DiskFaults {
+  /// Offered three fault moves in thirteen when set; returns what it did, for the trace, or "".
+  std::function<std::string(Cluster&, Prng& draw, ServerId member)> strike;
+  /// Called as the network heals: faults still pending must stop.
+  std::function<void(Cluster&)> heal;
+  /// Sees the cluster before it goes.
+  std::function<void(Cluster&)> at_end;
+};
+
+/// The swarm over disks of type `Disk`.
+template <class Disk>
+ZabSwarmResult run_zab_swarm_on(std::uint64_t seed, const ZabTrace& trace,
+                                typename sim::BasicReplicaCluster<Disk>::MakeDisk make_disk,
+                                const DiskFaults<sim::BasicReplicaCluster<Disk>>& disk_faults) {
   using namespace std::chrono_literals;
+  using Cluster = sim::BasicReplicaCluster<Disk>;
   using std::chrono::milliseconds;
   Prng draw = Prng(seed).fork("zab-swarm");
   const auto ms = [&](std::int64_t lo, std::int64_t hi) {
@@ -139,8 +161,8 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
       std::to_string(options.replica.max_in_flight) + ", commit log " +
       std::to_string(options.replica.commit_log_count);
 
-  using Member = sim::ReplicaCluster::Member;
-  sim::ReplicaCluster c(options);
+  using Member = typename Cluster::Member;
+  Cluster c(options, std::move(make_disk));
   detail::HistoryChecker history(result.violations);
   const auto n = static_cast<ServerId>(options.servers);
   const auto note = [&](const std::string& what) {
@@ -168,11 +190,10 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
   note("zab swarm: " + result.parameters);
 
   const auto disk_state = [&](ServerId m) {
-    auto& st = c.storage(m);
-    return "  member " + std::to_string(m) + " keeps log through " +
-           to_string(st.last_logged_zxid()) + ", acceptedEpoch " +
-           std::to_string(st.accepted_epoch()) + ", currentEpoch " +
-           std::to_string(st.current_epoch());
+    const auto& p = c.promised(m);
+    return "  member " + std::to_string(m) + " had made its log durable through " +
+           to_string(p.durable) + ", acceptedEpoch " + std::to_string(p.accepted_epoch) +
+           ", currentEpoch " + std::to_string(p.current_epoch);
   };
   std::uint64_t writes = 0;
   const auto write_burst = [&](ServerId at, int count) {
@@ -192,10 +213,16 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
 
   // Fault phase: crashes, restarts, partitions and heals among bursts of writes.
   const Instant faults_end = c.now() + ms(3000, 15000);
+  std::size_t disk_violations_seen = 0;
+  const auto check_disks = [&] {
+    for (; disk_violations_seen < c.disk_violations().size(); ++disk_violations_seen)
+      result.violations.push_back("(f) " + c.disk_violations()[disk_violations_seen]);
+  };
   while (c.now() < faults_end && result.violations.empty()) {
     c.run_for(ms(1, 500));
+    check_disks();
     const auto id = static_cast<ServerId>(draw.between(1, n));
-    const auto draw_case = draw.below(10);
+    const auto draw_case = draw.below(disk_faults.strike ? 13 : 10);
     switch (draw_case) {
       case 0:
         if (apply_basic_fault(c, draw, n, id, BasicFault::crash, note)) {
@@ -228,8 +255,16 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
         // A member snapshots its state machine (only committed state, already durable here),
         // which lets it DIFF-sync learners from its log within the snapshot-size budget.
         if (c.is_up(id) && c.recording(id).last_applied_zxid() <= c.storage(id).durable_zxid()) {
-          c.storage(id).save_snapshot(c.recording(id).snapshot());
           note("snapshot at " + std::to_string(id));
+          c.save_snapshot(id);
+        }
+        break;
+      case 10:
+      case 11:
+      case 12:
+        if (const std::string what = disk_faults.strike(c, draw, id); !what.empty()) {
+          ++result.crash_points;
+          note(what);
         }
         break;
       default:
@@ -241,6 +276,7 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
   auto faults = c.network().faults();
   faults.drop = 0;
   c.network().set_faults(faults);
+  if (disk_faults.heal) disk_faults.heal(c);
   const std::vector<ServerId> ids = heal_leaving_minority_down(c, draw, n, note);
 
   // (e): a leader serves and new writes commit everywhere. Like a ZooKeeper client after
@@ -266,6 +302,7 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
         },
         std::chrono::minutes(1));
   }
+  check_disks();
   if (!result.leader) {
     for (ServerId id = 1; id <= n; ++id)
       if (c.is_up(id))
@@ -279,7 +316,13 @@ inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = 
   }
   result.committed = history.committed_count();
   result.epochs = history.epochs();
+  if (disk_faults.at_end) disk_faults.at_end(c);
   return result;
+}
+
+inline ZabSwarmResult run_zab_swarm(std::uint64_t seed, const ZabTrace& trace = {}) {
+  return run_zab_swarm_on<sim::MemoryDisk>(
+      seed, trace, [](ServerId) { return std::make_unique<sim::MemoryDisk>(); }, {});
 }
 
 }  // namespace quorum::testing

@@ -1,10 +1,13 @@
 // What the simulator's replicated clusters share: members 1..N on one simulated network, each
-// with a MemoryStorage whose appends become durable one group commit (a simulated fsync with a
-// seeded latency) later, stepped in virtual time.
+// with a simulated disk (MemoryDisk or FileDisk) whose appends become durable one group commit
+// (a simulated fsync with a seeded latency) later, stepped in virtual time.
 #pragma once
 
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -12,15 +15,15 @@
 #include "quorum/random.hpp"
 #include "quorum/sim/network.hpp"
 #include "quorum/sim/stepper.hpp"
-#include "quorum/storage/memory.hpp"
 
 namespace quorum::sim {
 
-/// `Host` holds one member's `storage` (MemoryStorage), `fsync` (the group commit in
-/// progress) and whatever runs the member; it is built from (Network&, ServerId).
+/// `Host` holds one member's `id`, `disk` (a unique_ptr to a disk as memory_disk.hpp
+/// describes), `fsync` (the group commit in progress) and whatever runs the member.
 /// `Derived::member_of(Host&)` returns the running member (nullptr when down), which must offer
 /// receive(from, message, now), tick(now), log_durable(now) and next_deadline();
-/// `Derived::replica_of(Host&)` returns the member's ZAB replica (nullptr when down).
+/// `Derived::replica_of(Host&)` returns the member's ZAB replica (nullptr when down);
+/// `Derived::crash(ServerId)` powers a member off (called when a crash point fires).
 template <class Derived, class Host>
 class HostedCluster : public Stepper<Derived> {
   friend class Stepper<Derived>;
@@ -57,9 +60,29 @@ class HostedCluster : public Stepper<Derived> {
     return serving_leader();
   }
 
+  /// What a member's disk had made durable at the end of its last complete step: what it may
+  /// have told others (acknowledged), so what must survive a power loss. A crash point inside
+  /// a step may also leave a TRUNC the leader ordered half done, so after one only the
+  /// committed part is owed.
+  struct Promise {
+    Zxid durable;
+    Zxid committed;  ///< applied and durable here
+    Epoch accepted_epoch = 0;
+    Epoch current_epoch = 0;
+    bool mid_step = false;  ///< the member died at a crash point inside a step
+  };
+  const Promise& promised(ServerId id) { return promised_.at(static_cast<std::size_t>(id - 1)); }
+
+  /// Disks that broke a promise: refused to open (a crash point firing during recovery is not
+  /// that — the member is simply powered off again), or reopened without what they had made
+  /// durable. Each names the member and what is wrong.
+  const std::vector<std::string>& disk_violations() const noexcept { return disk_violations_; }
+
  protected:
+  using MakeHost = std::function<std::unique_ptr<Host>(Network&, ServerId)>;
+
   HostedCluster(std::uint64_t seed, LinkFaults faults, std::size_t servers, Duration disk_min,
-                Duration disk_max)
+                Duration disk_max, const MakeHost& make_host)
       : network_(seed, faults),
         disk_prng_(Prng(seed).fork("disk")),
         disk_min_(disk_min),
@@ -68,10 +91,37 @@ class HostedCluster : public Stepper<Derived> {
     for (std::size_t i = 1; i <= servers; ++i) {
       const auto id = static_cast<ServerId>(i);
       voters_.push_back(id);
-      hosts_.push_back(std::make_unique<Host>(network_, id));
-      hosts_.back()->storage.set_durability(MemoryStorage::Durability::manual);
+      hosts_.push_back(make_host(network_, id));
+      promised_.emplace_back();
       network_.set_up(id, false);
     }
+  }
+
+  // Before a member starts: opens its disk. False when it must stay down.
+  bool boot_disk(Host& h) {
+    std::string error;
+    const std::string who = "member " + std::to_string(h.id) + ": ";
+    if (!h.disk->boot(error)) {
+      if (h.disk->crash_point_hit())
+        h.disk->power_loss();
+      else
+        disk_violations_.push_back(who + error);
+      return false;
+    }
+    const auto& s = h.disk->storage();
+    Promise& p = promised_[static_cast<std::size_t>(h.id - 1)];
+    const Zxid owed = p.mid_step ? p.committed : p.durable;
+    if (s.last_logged_zxid() < owed)
+      disk_violations_.push_back(who + "reopened with its log through " +
+                                 to_string(s.last_logged_zxid()) + ", having made " +
+                                 to_string(owed) + (p.mid_step ? " (committed)" : "") + " durable");
+    p.mid_step = false;
+    if (s.accepted_epoch() < p.accepted_epoch || s.current_epoch() < p.current_epoch)
+      disk_violations_.push_back(
+          who + "reopened with epochs " + std::to_string(s.accepted_epoch()) + "/" +
+          std::to_string(s.current_epoch()) + " (accepted/current), having recorded " +
+          std::to_string(p.accepted_epoch) + "/" + std::to_string(p.current_epoch));
+    return true;
   }
 
   Host& host(ServerId id) {
@@ -79,13 +129,24 @@ class HostedCluster : public Stepper<Derived> {
     return *hosts_[static_cast<std::size_t>(id - 1)];
   }
 
-  // After any step of a member: start a group commit if appends wait for one.
+  // After any step of a member: power it off if a crash point fired in the step, else start
+  // a group commit if appends wait for one.
   void after_step(Host& h) {
-    if (!Derived::member_of(h) || h.fsync) return;
-    if (h.storage.last_logged_zxid() > h.storage.durable_zxid()) {
+    if (!Derived::member_of(h)) return;
+    Promise& p = promised_[static_cast<std::size_t>(h.id - 1)];
+    if (h.disk->crash_point_hit()) {
+      p.mid_step = true;
+      return static_cast<Derived*>(this)->crash(h.id);
+    }
+    auto& storage = h.disk->storage();
+    const Zxid durable = storage.durable_zxid();
+    p = {durable, std::min(durable, Derived::replica_of(h)->committed()), storage.accepted_epoch(),
+         storage.current_epoch(), false};
+    if (h.fsync) return;
+    if (storage.last_logged_zxid() > storage.durable_zxid()) {
       const Duration latency =
           disk_min_ + Duration(disk_prng_.between(0, (disk_max_ - disk_min_).count()));
-      h.fsync = std::pair{now() + latency, h.storage.last_logged_zxid()};
+      h.fsync = std::pair{now() + latency, storage.last_logged_zxid()};
     }
   }
 
@@ -117,7 +178,7 @@ class HostedCluster : public Stepper<Derived> {
     for (auto& h : hosts_) {
       if (!Derived::member_of(*h)) continue;
       if (h->fsync && h->fsync->first <= now()) {
-        h->storage.make_durable(h->fsync->second);
+        h->disk->sync(h->fsync->second);
         h->fsync.reset();
         Derived::member_of(*h)->log_durable(now());
       }
@@ -135,6 +196,8 @@ class HostedCluster : public Stepper<Derived> {
   Duration disk_max_;
   std::vector<ServerId> voters_;
   std::vector<std::unique_ptr<Host>> hosts_;
+  std::vector<Promise> promised_;
+  std::vector<std::string> disk_violations_;
 };
 
 }  // namespace quorum::sim

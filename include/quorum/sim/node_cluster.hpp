@@ -11,8 +11,8 @@
 #include "quorum/config.hpp"
 #include "quorum/node/node_core.hpp"
 #include "quorum/sim/hosted_cluster.hpp"
+#include "quorum/sim/memory_disk.hpp"
 #include "quorum/sim/network.hpp"
-#include "quorum/storage/memory.hpp"
 #include "quorum/transport/sim.hpp"
 
 namespace quorum::sim {
@@ -35,8 +35,10 @@ struct NodeClusterOptions {
 /// One member's machine: its disk, network endpoint and (when up) member.
 struct NodeHost {
   using Member = NodeCore<SimTransport, MemoryStorage>;
-  NodeHost(Network& network, ServerId id) : transport(network, id) {}
-  MemoryStorage storage;
+  NodeHost(Network& network, ServerId self)
+      : id(self), disk(std::make_unique<MemoryDisk>()), transport(network, self) {}
+  ServerId id;
+  std::unique_ptr<MemoryDisk> disk;
   SimTransport transport;
   std::unique_ptr<Member> member;
   std::optional<std::pair<Instant, Zxid>> fsync;  // a group commit in progress
@@ -51,23 +53,26 @@ class NodeCluster : public HostedCluster<NodeCluster, NodeHost> {
   using RoleTracer = std::function<void(ServerId member, const RoleEvent& event)>;
 
   explicit NodeCluster(NodeClusterOptions options)
-      : HostedCluster(options.seed, options.faults, options.servers, options.disk_latency_min,
-                      options.disk_latency_max),
+      : HostedCluster(
+            options.seed, options.faults, options.servers, options.disk_latency_min,
+            options.disk_latency_max,
+            [](Network& network, ServerId id) { return std::make_unique<NodeHost>(network, id); }),
         options_(std::move(options)) {}
 
   /// Boots (or reboots) a member over its storage.
   void start(ServerId id) {
     NodeHost& h = host(id);
+    h.fsync.reset();
+    if (!boot_disk(h)) return;
     network_.set_up(id, true);
     NodeConfig config = options_.node;
     config.replica.self = id;
     config.replica.voters = voters_;
     // Session ids must differ across a member's lives: a new clock reading per boot.
     config.session_id_clock_ms = ++boots_ * 1000;
-    h.member = std::make_unique<Member>(config, h.transport, h.storage);
+    h.member = std::make_unique<Member>(config, h.transport, h.disk->storage());
     if (tracer_) h.member->set_role_observer([this, id](const RoleEvent& e) { tracer_(id, e); });
     if (tap_) h.member->set_txn_tap([this, id](const Txn& txn) { tap_(id, txn); });
-    h.fsync.reset();
     h.member->start(now());
     after_step(h);
   }
@@ -78,7 +83,7 @@ class NodeCluster : public HostedCluster<NodeCluster, NodeHost> {
     NodeHost& h = host(id);
     h.member.reset();
     h.fsync.reset();
-    h.storage.lose_pending();
+    h.disk->power_loss();
     network_.set_up(id, false);
   }
 
@@ -87,7 +92,7 @@ class NodeCluster : public HostedCluster<NodeCluster, NodeHost> {
     QUORUM_ASSERT(is_up(id), "member is down");
     return *host(id).member;
   }
-  MemoryStorage& storage(ServerId id) { return host(id).storage; }
+  MemoryStorage& storage(ServerId id) { return host(id).disk->storage(); }
 
   /// Runs `call(member, now)` at member `id` as one of its steps (a client's call).
   template <class Call>

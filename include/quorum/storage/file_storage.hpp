@@ -60,6 +60,7 @@ class FileStorage {
   void set_durability_listener(std::function<void()> listener);
   /// Non-empty once a write, sync, rename or truncate failed.
   std::string failure() const;
+  bool failed() const noexcept { return failed_.load(std::memory_order_acquire); }
   /// Without a writer thread: writes and syncs everything appended so far.
   void flush();
 
@@ -76,6 +77,7 @@ class FileStorage {
   Zxid log_start_zxid() const noexcept;
   void append(std::span<const Txn> txns);
   std::error_code truncate_after(Zxid zxid);
+  /// Empties the log, which continues after `zxid` (a snapshot must hold everything up to it).
   void reset_log(Zxid zxid);
   std::error_code read_after(Zxid after, std::size_t max, std::vector<Txn>& out) const;
   Zxid last_committed_zxid() const noexcept { return last_committed_; }
@@ -83,6 +85,9 @@ class FileStorage {
 
   // ---- Storage: snapshots -----------------------------------------------------------------
   void save_snapshot(Snapshot snapshot);
+  /// Writes the image as a snapshot; the old log's txns after it stay on disk while appends
+  /// repeat them (see SnapshotStore), the rest of the old log goes.
+  void install_snapshot(Snapshot snapshot);
   std::optional<Snapshot> latest_snapshot() const;
   void remove_snapshots_after(Zxid zxid);
 
@@ -97,6 +102,8 @@ class FileStorage {
   void wait_idle(std::unique_lock<std::mutex>& lock);
   void fail(std::string why);
   void purge_snapshots();
+  // Cuts the old log's txns that the new history did not repeat (after install_snapshot).
+  void drop_superseded();
 
   FileSystem& fs_;
   FileStorageOptions options_;
@@ -114,6 +121,7 @@ class FileStorage {
   Zxid base_{};  // the log holds every txn after this
   Zxid last_logged_{};
   std::deque<Txn> recent_;
+  std::deque<Zxid> superseded_;  // on disk after last_logged_: the old log after a SNAP
 
   // Shared with the writer.
   mutable std::mutex mutex_;
@@ -124,12 +132,13 @@ class FileStorage {
   bool calling_listener_ = false;
   bool stopping_ = false;
   std::string failure_;
+  std::atomic<bool> failed_{false};
   std::atomic<std::int64_t> durable_{0};
   mutable std::mutex log_mutex_;  // the SegmentedLog: the writer's appends vs disk reads
   SegmentedLog log_;
   std::thread writer_;
 };
 
-static_assert(Storage<FileStorage>, "FileStorage must satisfy quorum::Storage");
+static_assert(ThreadedStorage<FileStorage>, "FileStorage must satisfy quorum::ThreadedStorage");
 
 }  // namespace quorum::storage

@@ -40,7 +40,10 @@ class MemoryStorage {
   Epoch accepted_epoch() const noexcept { return accepted_epoch_; }
   Epoch current_epoch() const noexcept { return current_epoch_; }
   void set_accepted_epoch(Epoch epoch) noexcept { accepted_epoch_ = epoch; }
-  void set_current_epoch(Epoch epoch) noexcept { current_epoch_ = epoch; }
+  void set_current_epoch(Epoch epoch) noexcept {
+    superseded_.clear();  // the history is settled before the epoch is recorded
+    current_epoch_ = epoch;
+  }
 
   // ---- the log ---------------------------------------------------------------------------
   Zxid last_logged_zxid() const noexcept { return log_.empty() ? base_ : log_.back().zxid; }
@@ -51,6 +54,7 @@ class MemoryStorage {
   /// Starts an empty log at `zxid`, as if everything up to it were in a snapshot.
   void reset_log(Zxid zxid) noexcept {
     log_.clear();
+    superseded_.clear();
     base_ = durable_ = zxid;
     last_committed_ = std::min(last_committed_, zxid);
   }
@@ -65,6 +69,16 @@ class MemoryStorage {
     for (const Txn& txn : txns) {
       QUORUM_ASSERT(follows(last_logged_zxid(), txn.zxid),
                     "log appends must be in zxid order without gaps in an epoch");
+      if (!superseded_.empty() && superseded_.front().zxid == txn.zxid) {
+        // Repeated by the leader after a SNAP: already durable.
+        QUORUM_ASSERT(superseded_.front().type == txn.type && superseded_.front().data == txn.data,
+                      "two different txns with one zxid");
+        superseded_.pop_front();
+        log_.push_back(txn);
+        durable_ = txn.zxid;
+        continue;
+      }
+      superseded_.clear();
       log_.push_back(txn);
     }
     if (mode_ == Durability::immediate) durable_ = last_logged_zxid();
@@ -78,11 +92,16 @@ class MemoryStorage {
   /// A power loss: what was appended but never made durable is gone.
   void lose_pending() {
     while (!log_.empty() && log_.back().zxid > durable_) log_.pop_back();
+    // The old log after an installed snapshot is still on the disk.
+    for (Txn& txn : superseded_) log_.push_back(std::move(txn));
+    superseded_.clear();
+    durable_ = last_logged_zxid();
   }
 
   /// TRUNC: drops every txn after `zxid`. Refuses to cut into what a snapshot already holds.
   std::error_code truncate_after(Zxid zxid) {
     if (zxid < base_) return make_error_code(errc::data_inconsistency);
+    superseded_.clear();
     while (!log_.empty() && log_.back().zxid > zxid) log_.pop_back();
     durable_ = std::min(durable_, last_logged_zxid());
     last_committed_ = std::min(last_committed_, last_logged_zxid());
@@ -110,6 +129,17 @@ class MemoryStorage {
     QUORUM_ASSERT(snapshot.last_zxid <= durable_, "a snapshot must not hold undurable txns");
     snapshot_ = std::move(snapshot);
   }
+  void install_snapshot(Snapshot snapshot) {
+    const Zxid zxid = snapshot.last_zxid;
+    std::deque<Txn> after;  // the durable part of the old log past the image
+    for (const Txn& txn : log_)
+      if (txn.zxid > zxid && txn.zxid <= durable_) after.push_back(txn);
+    for (const Txn& txn : superseded_)
+      if (txn.zxid > zxid) after.push_back(txn);
+    reset_log(zxid);
+    superseded_ = std::move(after);
+    snapshot_ = std::move(snapshot);
+  }
   /// Drops log txns up to `zxid`, which the latest snapshot must cover (purge).
   void compact_through(Zxid zxid) {
     QUORUM_ASSERT(snapshot_ && snapshot_->last_zxid >= zxid, "compacting txns no snapshot holds");
@@ -131,8 +161,9 @@ class MemoryStorage {
   Epoch accepted_epoch_ = 0;
   Epoch current_epoch_ = 0;
   std::deque<Txn> log_;
-  Zxid base_{};     // the zxid just before the first txn in log_
-  Zxid durable_{};  // everything up to here survives a crash
+  std::deque<Txn> superseded_;  // the old log after an installed snapshot, still on "disk"
+  Zxid base_{};                 // the zxid just before the first txn in log_
+  Zxid durable_{};              // everything up to here survives a crash
   Zxid last_committed_{};
   Durability mode_ = Durability::immediate;
   std::optional<Snapshot> snapshot_;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "quorum/error.hpp"
+#include "quorum/sim/file_disk.hpp"
 #include "quorum/sim/sim_file_system.hpp"
 #include "quorum/storage/file_storage.hpp"
 #include "quorum/storage/log_format.hpp"
@@ -205,6 +206,36 @@ TEST_CASE("TRUNC cuts the log and the snapshots past it") {
         quorum::make_error_code(quorum::errc::data_inconsistency));
 }
 
+TEST_CASE("a crash anywhere while installing a snapshot keeps the old log or the new image") {
+  // Dropping the log before the image is durable would leave neither (a member that had
+  // acknowledged txns would come back without them).
+  bool completed = false;
+  for (std::uint64_t k = 1; k <= 60 && !completed; ++k) {
+    INFO("crash at file operation #" << k);
+    quorum::sim::FileDisk disk(k, options());
+    std::string error;
+    REQUIRE(disk.boot(error));
+    disk.storage().append(txns(1, 9));
+    disk.storage().flush();
+    disk.arm_crash_point(k);
+    disk.storage().install_snapshot(Snapshot{Zxid::make(2, 4), "leader's"});
+    completed = !disk.crash_point_hit();
+    disk.power_loss();
+    INFO(error);
+    REQUIRE(disk.boot(error));
+    FileStorage& s = disk.storage();
+    if (s.latest_snapshot()->last_zxid == Zxid::make(2, 4)) {
+      CHECK(s.latest_snapshot()->state == "leader's");
+      CHECK(s.last_logged_zxid() >= Zxid::make(2, 4));
+    } else {
+      CHECK(s.last_logged_zxid() == Zxid::make(1, 9));
+      CHECK(all_after(s, s.log_start_zxid()) == txns(1, 9));
+    }
+    if (completed) CHECK(s.last_logged_zxid() == Zxid::make(2, 4));
+  }
+  CHECK(completed);
+}
+
 TEST_CASE("installing a snapshot resets the log so it continues after it") {
   SimFileSystem fs;
   {
@@ -212,8 +243,7 @@ TEST_CASE("installing a snapshot resets the log so it continues after it") {
     REQUIRE_FALSE(open(s).ec);
     s.append(txns(1, 9));  // a divergent history the leader replaces
     s.flush();
-    s.reset_log(Zxid::make(2, 4));
-    s.save_snapshot(Snapshot{Zxid::make(2, 4), "leader's"});
+    s.install_snapshot(Snapshot{Zxid::make(2, 4), "leader's"});
     s.append(txns(5, 6, 2));
     s.flush();
   }
@@ -240,6 +270,11 @@ TEST_CASE("old snapshots and the log only they need are purged") {
   CHECK(snapshots == 3);
   CHECK_FALSE(fs.exists("/zk/data/version-2/snapshot.0"));
   CHECK_FALSE(fs.exists("/zk/log/version-2/log.100000001"));
+  // The log no longer starts at 0: a DIFF from before the oldest kept snapshot must be refused
+  // (so it becomes a SNAP) rather than silently skip the purged txns.
+  CHECK(s.log_start_zxid() == Zxid::make(1, 30));
+  std::vector<Txn> purged;
+  CHECK(s.read_after(Zxid::make(1, 5), 10, purged));
   // Everything after the oldest kept snapshot is still there.
   FileStorage again(fs, options());
   REQUIRE_FALSE(open(again).ec);
@@ -309,4 +344,81 @@ TEST_CASE("the writer thread syncs in groups and tells the host") {
   }
   CHECK(fs.count(FileOp::sync) < 200 + 10);  // at most one per batch, plus set-up
   CHECK(all_after(s, Zxid{0}) == txns(1, 200));
+}
+
+TEST_CASE("after a SNAP the old log stays on disk while the leader repeats it") {
+  // A follower that had acknowledged (1,6)..(1,9) installs the leader's image at (1,5); the
+  // leader then streams (1,6), (1,7) and a new epoch. Until the stream differs, a crash must
+  // leave the acknowledged txns on disk.
+  quorum::sim::FileDisk disk(7, options());
+  std::string error;
+  REQUIRE(disk.boot(error));
+  disk.storage().append(txns(1, 9));
+  disk.storage().flush();
+  disk.storage().install_snapshot(Snapshot{Zxid::make(1, 5), "image"});
+  CHECK(disk.storage().last_logged_zxid() == Zxid::make(1, 5));
+  CHECK(disk.storage().log_start_zxid() == Zxid::make(1, 5));
+  disk.power_loss();
+  REQUIRE(disk.boot(error));
+  CHECK(disk.storage().last_logged_zxid() == Zxid::make(1, 9));
+  CHECK(all_after(disk.storage(), Zxid::make(1, 5)) == txns(6, 9));
+
+  FileStorage& s = disk.storage();
+  s.install_snapshot(Snapshot{Zxid::make(1, 5), "image"});
+  s.append(txns(6, 7));  // repeated: durable at once, nothing written
+  CHECK(s.durable_zxid() == Zxid::make(1, 7));
+  CHECK(all_after(s, Zxid::make(1, 5)) == txns(6, 7));
+  s.append(std::vector<Txn>{txn(1, 2)});  // differs: (1,8) and (1,9) go
+  s.flush();
+  disk.power_loss();
+  REQUIRE(disk.boot(error));
+  std::vector<Txn> expected = txns(6, 7);
+  expected.push_back(txn(1, 2));
+  CHECK(all_after(disk.storage(), Zxid::make(1, 5)) == expected);
+}
+
+TEST_CASE("after a SNAP, recording the new epoch cuts what the leader did not repeat") {
+  quorum::sim::FileDisk disk(8, options());
+  std::string error;
+  REQUIRE(disk.boot(error));
+  disk.storage().append(txns(1, 9));
+  disk.storage().flush();
+  disk.storage().install_snapshot(Snapshot{Zxid::make(1, 5), "image"});
+  disk.storage().append(txns(6, 6));
+  disk.storage().set_accepted_epoch(2);
+  disk.storage().set_current_epoch(2);
+  disk.power_loss();
+  INFO(error);
+  REQUIRE(disk.boot(error));
+  CHECK(disk.storage().last_logged_zxid() == Zxid::make(1, 6));
+  CHECK(disk.storage().current_epoch() == 2);
+}
+
+TEST_CASE("a log that ends before the newest snapshot is cleared at open, and the log goes on") {
+  // A SNAP installed at (2,4), then a crash while its old log was being removed.
+  SimFileSystem fs;
+  {
+    FileStorage s(fs, options());
+    REQUIRE_FALSE(open(s).ec);
+    s.append(txns(1, 9));
+    s.flush();
+  }
+  {
+    FileStorage s(fs, options());
+    REQUIRE_FALSE(open(s).ec);
+    s.save_snapshot(Snapshot{Zxid::make(2, 4), "leader's"});
+  }
+  FileStorage s(fs, options());
+  const Opened o = open(s);
+  REQUIRE_FALSE(o.ec);
+  bool reported = false;
+  for (const std::string& r : o.reports) reported |= r.find("before the newest snapshot") != r.npos;
+  CHECK(reported);
+  CHECK(s.last_logged_zxid() == Zxid::make(2, 4));
+  s.append(txns(5, 6, 2));  // follows the snapshot, not the old log
+  s.flush();
+  CHECK(s.failure().empty());
+  FileStorage again(fs, options());
+  REQUIRE_FALSE(open(again).ec);
+  CHECK(all_after(again, Zxid::make(2, 4)) == txns(5, 6, 2));
 }

@@ -85,3 +85,30 @@ TEST_CASE("a compacted log refuses reads and truncation before its start", "[uni
   REQUIRE_FALSE(s.read_after(Zxid::make(1, 3), 10, out));
   CHECK(out.size() == 2);
 }
+
+TEST_CASE("after a SNAP the old durable log survives a crash until the leader's stream differs",
+          "[unit]") {
+  MemoryStorage s;
+  s.set_durability(MemoryStorage::Durability::manual);
+  s.append(txns(1, 1, 9));
+  s.make_durable(Zxid::make(1, 8));  // (1,9) never reached the disk
+  s.install_snapshot({Zxid::make(1, 5), "image"});
+  CHECK(s.last_logged_zxid() == Zxid::make(1, 5));
+  s.append(txns(1, 6, 7));  // the leader repeats them: durable already
+  CHECK(s.durable_zxid() == Zxid::make(1, 7));
+  s.lose_pending();
+  CHECK(s.last_logged_zxid() == Zxid::make(1, 8));
+
+  s.install_snapshot({Zxid::make(1, 5), "image"});
+  s.append(txns(1, 6, 6));
+  s.append(txns(2, 1, 1));  // differs: (1,7) and (1,8) go
+  s.make_durable(Zxid::make(2, 1));
+  s.lose_pending();
+  REQUIRE(s.txns().size() == 2);
+  CHECK(s.txns().back().zxid == Zxid::make(2, 1));
+
+  s.install_snapshot({Zxid::make(1, 5), "image"});  // the old log after it: (1,6), (2,1)
+  s.set_current_epoch(3);  // nothing repeated before the epoch is recorded: they go
+  s.lose_pending();
+  CHECK(s.last_logged_zxid() == Zxid::make(1, 5));
+}

@@ -257,3 +257,68 @@ TEST_CASE("reads start near the asked zxid and span read windows and large recor
     CHECK(all_of_it.size() == 5001);  // the first pass appended 5001
   }
 }
+
+TEST_CASE("a last segment whose header never reached the disk is removed and reported") {
+  SimFileSystem fs;
+  {
+    SegmentedLog log(fs, dir, small());
+    REQUIRE_FALSE(open(log).ec);
+    REQUIRE_FALSE(log.append(txns(1, 3)));
+    REQUIRE_FALSE(log.sync());
+  }
+  // A roll that a power loss interrupted: the name is there, part of the header is not.
+  const std::string header = encode_segment_header(Zxid::make(1, 4));
+  std::unique_ptr<WritableFile> file;
+  REQUIRE_FALSE(fs.open(dir + "/" + segment_name(Zxid::make(1, 4)), true, file));
+  REQUIRE_FALSE(file->write_at(0, header.substr(0, 5)));
+  REQUIRE_FALSE(file->sync());
+  REQUIRE_FALSE(fs.sync_directory(dir));
+  {
+    SegmentedLog log(fs, dir, small());
+    const Opened o = open(log);
+    REQUIRE_FALSE(o.ec);
+    REQUIRE(o.reports.size() == 1);
+    CHECK(o.reports[0].find("an unfinished segment") != std::string::npos);
+    CHECK(all(log) == txns(1, 3));
+    CHECK_FALSE(fs.exists(dir + "/" + segment_name(Zxid::make(1, 4))));
+  }
+  // Five bytes that are not the start of its header are damage, not an unfinished roll.
+  REQUIRE_FALSE(fs.open(dir + "/" + segment_name(Zxid::make(1, 4)), true, file));
+  REQUIRE_FALSE(file->write_at(0, "XXXXX"));
+  REQUIRE_FALSE(file->sync());
+  SegmentedLog log(fs, dir, small());
+  const Opened o = open(log);
+  CHECK(o.ec);
+  CHECK(o.error.find(segment_name(Zxid::make(1, 4))) != std::string::npos);
+}
+
+TEST_CASE("an empty last segment is replaced when the log continues at another zxid") {
+  SimFileSystem fs;
+  {
+    SegmentedLog log(fs, dir, small());
+    REQUIRE_FALSE(open(log).ec);
+    REQUIRE_FALSE(log.append(txns(1, 3)));
+    REQUIRE_FALSE(log.sync());
+  }
+  // A segment for (1,4) that holds only its header, as a roll whose records were lost leaves.
+  std::unique_ptr<WritableFile> file;
+  REQUIRE_FALSE(fs.open(dir + "/" + segment_name(Zxid::make(1, 4)), true, file));
+  REQUIRE_FALSE(file->write_at(0, encode_segment_header(Zxid::make(1, 4))));
+  REQUIRE_FALSE(file->sync());
+  REQUIRE_FALSE(fs.sync_directory(dir));
+  {
+    SegmentedLog log(fs, dir, small());
+    REQUIRE_FALSE(open(log).ec);
+    // A new leader's epoch follows (1,3): its first txn must not land in "log.100000004".
+    REQUIRE_FALSE(log.append(std::vector<Txn>{txn(1, 2)}));
+    REQUIRE_FALSE(log.sync());
+  }
+  SegmentedLog log(fs, dir, small());
+  const Opened o = open(log);
+  INFO(o.error);
+  REQUIRE_FALSE(o.ec);
+  std::vector<Txn> expected = txns(1, 3);
+  expected.push_back(txn(1, 2));
+  CHECK(all(log) == expected);
+  CHECK_FALSE(fs.exists(dir + "/" + segment_name(Zxid::make(1, 4))));
+}
