@@ -47,8 +47,9 @@ int dump_segment(storage::FileSystem& fs, const std::string& path) {
     return 2;
   }
   const storage::SegmentScan s = storage::scan_segment(bytes, true);
-  std::cout << path << ": segment from " << to_string(s.first) << ", " << s.records << " records, "
-            << s.valid_end << " of " << bytes.size() << " bytes used\n";
+  std::cout << path << ": segment from " << to_string(s.first) << " (after "
+            << to_string(s.previous) << "), " << s.records << " records, " << s.valid_end << " of "
+            << bytes.size() << " bytes used\n";
   for (const Txn& t : s.txns)
     std::cout << to_string(t.zxid) << " type " << t.type << " " << t.data.size() << " bytes "
               << describe(t) << "\n";

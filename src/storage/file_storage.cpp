@@ -103,13 +103,14 @@ std::error_code FileStorage::open(std::string& error, std::vector<std::string>& 
     std::error_code ec;
     {
       std::lock_guard lock(log_mutex_);
-      ec = log_.clear();
+      ec = log_.clear(snap);
     }
     if (ec) return refuse(describe(log_dir_ + " (clearing a log older than the snapshot)", ec));
   }
-  if (!log_.empty() && log_.first_zxid() > snap && !follows(snap, log_.first_zxid()))
-    return refuse(log_dir_ + ": the log starts at " + to_string(log_.first_zxid()) +
+  if (!log_.empty() && log_.start_zxid() > snap)
+    return refuse(log_dir_ + ": the log continues from " + to_string(log_.start_zxid()) +
                   " but the newest snapshot is at " + to_string(snap) + ": txns are missing");
+  log_.continue_from(snap);
   base_ = snap;
   last_logged_ = std::max(snap, log_.last_zxid());
   durable_.store(last_logged_.value, std::memory_order_release);
@@ -330,7 +331,7 @@ void FileStorage::reset_log(Zxid zxid) {
   std::error_code ec;
   {
     std::lock_guard lock(log_mutex_);
-    ec = log_.clear();
+    ec = log_.clear(zxid);
   }
   if (ec) return fail(describe(log_dir_ + " (clearing the log)", ec));
   recent_.clear();

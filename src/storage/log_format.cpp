@@ -113,11 +113,13 @@ std::optional<Zxid> parse_segment_name(std::string_view name) {
   return parse_hex_name(name, "log.");
 }
 
-std::string encode_segment_header(Zxid first) {
+std::string encode_segment_header(Zxid first, Zxid previous) {
   std::string out;
   put_u32(out, log_magic);
   put_u32(out, log_format_version);
   put_u64(out, static_cast<std::uint64_t>(first.value));
+  put_u64(out, static_cast<std::uint64_t>(previous.value));
+  put_u64(out, checksum(std::string_view(out).substr(8, 16)));
   return out;
 }
 
@@ -150,7 +152,21 @@ SegmentScan scan_segment(std::string_view bytes, bool keep_txns) {
     s.problem = "not a quorum log segment (bad magic or version)";
     return s;
   }
+  if (get_u64(bytes, 24) != checksum(bytes.substr(8, 16))) {
+    s.end = SegmentScan::End::corrupt;
+    s.valid_end = 0;
+    s.problem = "a damaged segment header (checksum mismatch)";
+    return s;
+  }
   s.first = Zxid{static_cast<std::int64_t>(get_u64(bytes, 8))};
+  s.previous = Zxid{static_cast<std::int64_t>(get_u64(bytes, 16))};
+  if (!follows(s.previous, s.first)) {
+    s.end = SegmentScan::End::corrupt;
+    s.valid_end = 0;
+    s.problem = "its header's first zxid " + to_string(s.first) + " does not follow its previous " +
+                to_string(s.previous);
+    return s;
+  }
   std::size_t at = log_header_size;
   while (at < bytes.size()) {
     Parsed p = parse_record(bytes, at, keep_txns);

@@ -83,8 +83,8 @@ VerifyReport verify_data_directory(FileSystem& fs, const std::string& data_dir,
     }
     if (s.valid_end > 0 && s.first != segments[i])
       problem(r.corrupt, path + ": CORRUPT: its header says it starts at " + to_string(s.first));
-    if (s.records > 0 && any && !follows(last, s.first))
-      problem(r.corrupt, path + ": GAP: starts at " + to_string(s.first) +
+    if (s.valid_end > 0 && any && s.previous != last)
+      problem(r.corrupt, path + ": GAP: follows " + to_string(s.previous) +
                              " but the log before it ends at " + to_string(last));
     if (s.records > 0) {
       last = s.last;

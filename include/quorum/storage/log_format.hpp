@@ -22,8 +22,9 @@
 namespace quorum::storage {
 
 inline constexpr std::uint32_t log_magic = 0x514C4F47;  // "QLOG"
-inline constexpr std::uint32_t log_format_version = 1;
-inline constexpr std::size_t log_header_size = 16;
+inline constexpr std::uint32_t log_format_version = 2;
+/// magic, version, first zxid, previous zxid, XXH3 of the two zxids.
+inline constexpr std::size_t log_header_size = 32;
 inline constexpr std::size_t log_record_overhead = 4 + 8 + 8 + 4;  // length, checksum, zxid, type
 /// No record is larger (a txn is bounded by the request size limit well below this).
 inline constexpr std::uint32_t max_log_record = 256u << 20;
@@ -35,7 +36,10 @@ std::uint64_t checksum(std::string_view bytes, std::uint64_t seed = 0) noexcept;
 std::string segment_name(Zxid first);
 std::optional<Zxid> parse_segment_name(std::string_view name);
 
-std::string encode_segment_header(Zxid first);
+/// `previous` is the zxid the log held just before this segment's first txn: each segment
+/// names its predecessor's last txn, so a missing segment is found even when it held whole
+/// epochs (zxid continuity alone cannot tell (1,9) -> (3,1) from a lost epoch 2).
+std::string encode_segment_header(Zxid first, Zxid previous);
 /// Appends one framed record to `out`.
 void append_record(std::string& out, const Txn& txn);
 
@@ -55,6 +59,7 @@ struct SegmentScan {
     corrupt,  ///< damage followed by a valid record, or a bad header: not a crash's doing
   };
   Zxid first;             ///< from the header
+  Zxid previous;          ///< from the header: the log's last zxid before this segment
   std::vector<Txn> txns;  ///< the valid records, when asked for
   Zxid last;              ///< the last valid record's zxid (none when there is none)
   std::size_t records = 0;

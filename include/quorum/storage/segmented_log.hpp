@@ -35,6 +35,14 @@ class SegmentedLog {
   bool empty() const noexcept { return segments_.empty() || records_ == 0; }
   /// The first and last txn in the log (Zxid{} when empty).
   Zxid first_zxid() const noexcept;
+  /// The zxid the log continues from: its first txn follows this one.
+  Zxid start_zxid() const noexcept {
+    return segments_.empty() ? start_ : segments_.front().previous;
+  }
+  /// For an empty log: its first txn will follow `zxid` (a snapshot's).
+  void continue_from(Zxid zxid) noexcept {
+    if (records_ == 0) start_ = zxid;
+  }
   Zxid last_zxid() const noexcept { return last_; }
   std::size_t segment_count() const noexcept { return segments_.size(); }
 
@@ -50,13 +58,14 @@ class SegmentedLog {
   /// Removes segments all of whose txns are <= `zxid` and that are followed by another segment
   /// starting at or before zxid + 1 (so the log still holds everything after `zxid`).
   std::error_code remove_segments_through(Zxid zxid);
-  /// Removes every segment (after a snapshot install the log starts afresh).
-  std::error_code clear();
+  /// Removes every segment; the log continues from `zxid` (a snapshot's).
+  std::error_code clear(Zxid zxid);
 
  private:
   struct Segment {
     Zxid first;
-    Zxid last;  // Zxid{} while it holds no record
+    Zxid previous;  // the log's last zxid before this segment (from its header)
+    Zxid last;      // Zxid{} while it holds no record
     std::size_t records = 0;
     std::string path;
     std::uint64_t end = 0;  // just past its last record
@@ -75,6 +84,7 @@ class SegmentedLog {
   bool unsynced_ = false;
   std::size_t records_ = 0;
   Zxid last_{};
+  Zxid start_{};  // what an empty log continues from
 };
 
 }  // namespace quorum::storage

@@ -19,7 +19,7 @@ Txn txn(std::uint32_t counter, std::string data = "payload") {
 // each record's end offset.
 std::string segment(std::uint32_t n, std::size_t zeros = 64,
                     std::vector<std::size_t>* ends = nullptr) {
-  std::string out = encode_segment_header(Zxid::make(1, 1));
+  std::string out = encode_segment_header(Zxid::make(1, 1), Zxid{});
   for (std::uint32_t i = 1; i <= n; ++i) {
     append_record(out, txn(i, "data " + std::to_string(i)));
     if (ends) ends->push_back(out.size());
@@ -117,7 +117,7 @@ TEST_CASE("damage before the last record is corruption, not a torn tail") {
 }
 
 TEST_CASE("records out of zxid order or a gap within an epoch are corruption") {
-  std::string bytes = encode_segment_header(Zxid::make(1, 1));
+  std::string bytes = encode_segment_header(Zxid::make(1, 1), Zxid{});
   append_record(bytes, txn(1));
   append_record(bytes, txn(3));  // 2 is missing
   SegmentScan s = scan_segment(bytes, false);
@@ -125,14 +125,14 @@ TEST_CASE("records out of zxid order or a gap within an epoch are corruption") {
   CHECK(s.records == 1);
   CHECK(s.problem == "zxid 0x100000003 does not follow 0x100000001");
 
-  bytes = encode_segment_header(Zxid::make(1, 1));
+  bytes = encode_segment_header(Zxid::make(1, 1), Zxid{});
   append_record(bytes, txn(2));  // not what the header promised
   s = scan_segment(bytes, false);
   CHECK(s.end == End::corrupt);
   CHECK(s.problem == "zxid 0x100000002 does not follow the header's 0x100000001");
 
   // A new epoch starts at counter 1.
-  bytes = encode_segment_header(Zxid::make(1, 1));
+  bytes = encode_segment_header(Zxid::make(1, 1), Zxid{});
   append_record(bytes, txn(1));
   append_record(bytes, Txn{Zxid::make(2, 1), 5, "x"});
   CHECK(scan_segment(bytes, false).end == End::clean);
@@ -151,7 +151,7 @@ TEST_CASE("segment headers: missing is torn, wrong is corrupt") {
 }
 
 TEST_CASE("an absurd record length is refused before anything is allocated") {
-  std::string bytes = encode_segment_header(Zxid::make(1, 1));
+  std::string bytes = encode_segment_header(Zxid::make(1, 1), Zxid{});
   bytes += std::string("\xff\xff\xff\xff", 4) + std::string(40, 'x');
   const SegmentScan s = scan_segment(bytes, true);
   CHECK(s.end == End::torn);

@@ -267,7 +267,7 @@ TEST_CASE("a last segment whose header never reached the disk is removed and rep
     REQUIRE_FALSE(log.sync());
   }
   // A roll that a power loss interrupted: the name is there, part of the header is not.
-  const std::string header = encode_segment_header(Zxid::make(1, 4));
+  const std::string header = encode_segment_header(Zxid::make(1, 4), Zxid::make(1, 3));
   std::unique_ptr<WritableFile> file;
   REQUIRE_FALSE(fs.open(dir + "/" + segment_name(Zxid::make(1, 4)), true, file));
   REQUIRE_FALSE(file->write_at(0, header.substr(0, 5)));
@@ -303,7 +303,7 @@ TEST_CASE("an empty last segment is replaced when the log continues at another z
   // A segment for (1,4) that holds only its header, as a roll whose records were lost leaves.
   std::unique_ptr<WritableFile> file;
   REQUIRE_FALSE(fs.open(dir + "/" + segment_name(Zxid::make(1, 4)), true, file));
-  REQUIRE_FALSE(file->write_at(0, encode_segment_header(Zxid::make(1, 4))));
+  REQUIRE_FALSE(file->write_at(0, encode_segment_header(Zxid::make(1, 4), Zxid::make(1, 3))));
   REQUIRE_FALSE(file->sync());
   REQUIRE_FALSE(fs.sync_directory(dir));
   {
@@ -321,4 +321,41 @@ TEST_CASE("an empty last segment is replaced when the log continues at another z
   expected.push_back(txn(1, 2));
   CHECK(all(log) == expected);
   CHECK_FALSE(fs.exists(dir + "/" + segment_name(Zxid::make(1, 4))));
+}
+
+TEST_CASE("a missing segment that held a whole epoch refuses to open") {
+  // Zxid continuity alone would accept (1,1) -> (3,1): each segment names its predecessor's
+  // last txn, so the lost epoch 2 is found.
+  SimFileSystem fs;
+  const std::string big(300, 'x');  // one record fills a segment: every append rolls
+  {
+    SegmentedLog log(fs, dir, small());
+    REQUIRE_FALSE(open(log).ec);
+    for (Epoch e = 1; e <= 3; ++e)
+      REQUIRE_FALSE(log.append(std::vector<Txn>{Txn{Zxid::make(e, 1), 5, big}}));
+    REQUIRE_FALSE(log.sync());
+    REQUIRE(log.segment_count() == 3);
+  }
+  REQUIRE_FALSE(fs.remove(dir + "/" + segment_name(Zxid::make(2, 1))));
+  REQUIRE_FALSE(fs.sync_directory(dir));
+  SegmentedLog log(fs, dir, small());
+  const Opened o = open(log);
+  CHECK(o.ec);
+  CHECK(o.error.find(segment_name(Zxid::make(3, 1))) != std::string::npos);
+  CHECK(o.error.find("a segment is missing") != std::string::npos);
+}
+
+TEST_CASE("a damaged segment header is corruption, not a torn tail") {
+  SimFileSystem fs;
+  {
+    SegmentedLog log(fs, dir, small());
+    REQUIRE_FALSE(open(log).ec);
+    REQUIRE_FALSE(log.append(txns(1, 3)));
+    REQUIRE_FALSE(log.sync());
+  }
+  fs.damage(dir + "/" + segment_name(Zxid::make(1, 1)), 20, "\x7f");  // in `previous`
+  SegmentedLog log(fs, dir, small());
+  const Opened o = open(log);
+  CHECK(o.ec);
+  CHECK(o.error.find("damaged segment header") != std::string::npos);
 }
