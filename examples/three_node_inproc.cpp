@@ -1,13 +1,19 @@
 // The seed's two elections, narrated: members on their own threads in this process elect a
 // leader with ZooKeeper's Fast Leader Election rules; then replication and the data tree.
 //
-//   three_node_inproc [--verbose] [--finalize-ms N]
+//   three_node_inproc [--verbose] [--finalize-ms N] [--data-dir DIR]
+//
+// With --data-dir the data tree's members (Part 4) keep their state in DIR/member-N, and a
+// second run finds the first run's tree there; without it, in a temporary directory removed
+// at the end.
 #include <fmt/core.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -388,15 +394,28 @@ void replication(const Options& options) {
 
 int main(int argc, char** argv) {
   Options options;
+  std::string data_dir;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--verbose")) {
       options.verbose = true;
     } else if (!std::strcmp(argv[i], "--finalize-ms") && i + 1 < argc) {
       options.finalize_wait = std::chrono::milliseconds(std::atoi(argv[++i]));
+    } else if (!std::strcmp(argv[i], "--data-dir") && i + 1 < argc) {
+      data_dir = argv[++i];
     } else {
-      fmt::print(stderr, "usage: {} [--verbose] [--finalize-ms N]\n", argv[0]);
+      fmt::print(stderr, "usage: {} [--verbose] [--finalize-ms N] [--data-dir DIR]\n", argv[0]);
       return 2;
     }
+  }
+  // Without --data-dir: a fresh directory of our own, removed when the demo ends.
+  std::string scratch;
+  if (data_dir.empty()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "quorum-demo-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) {
+      fmt::print(stderr, "demo: cannot create a temporary directory: {}\n", std::strerror(errno));
+      return 1;
+    }
+    data_dir = scratch = pattern;
   }
   fmt::print("quorum {} · leader election as the seed describes it\n", quorum::version_string);
   fmt::print(
@@ -409,6 +428,7 @@ int main(int argc, char** argv) {
   fmt::print("\n");
   replication(options);
   fmt::print("\n");
-  data_tree_part(options.finalize_wait);
+  data_tree_part(options.finalize_wait, data_dir);
+  if (!scratch.empty()) std::filesystem::remove_all(scratch);
   return 0;
 }

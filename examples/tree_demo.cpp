@@ -1,5 +1,6 @@
-// Part 4 of the demo: the replicated data tree. Sessions write through a follower, read on
-// every member, watch a node, survive the leader's failure, and the trees end identical.
+// Part 4 of the demo: the replicated data tree on disk. Sessions write through a follower, read
+// on every member, watch a node, survive the leader's failure; the leader restarts from its
+// data directory and catches up, and the trees end identical.
 #include <fmt/core.h>
 
 #include <atomic>
@@ -10,11 +11,10 @@
 #include <string>
 
 #include "demo_parts.hpp"
-#include "quorum/inproc_ensemble.hpp"
+#include "quorum/durable_ensemble.hpp"
 #include "tree_view.hpp"
 
 using namespace std::chrono_literals;
-using quorum::Node;
 using quorum::ServerId;
 
 namespace {
@@ -22,16 +22,20 @@ namespace {
 // The three members, narrating when each starts serving.
 class TreeEnsemble {
  public:
-  explicit TreeEnsemble(std::chrono::milliseconds finalize_wait)
-      : nodes_({1, 2, 3}, config(finalize_wait)) {
-    for (ServerId id : nodes_.ids())
-      nodes_[id].set_role_observer([this, id](const quorum::RoleEvent& e) {
+  using Member = quorum::DurableInProcEnsemble::Member;
+
+  TreeEnsemble(std::chrono::milliseconds finalize_wait, const std::string& data_dir)
+      : nodes_({1, 2, 3}, config(finalize_wait), quorum::DataDirectories(data_dir)) {
+    nodes_.set_member_setup([this](ServerId id, Member& m) {
+      m.set_role_observer([this, id](const quorum::RoleEvent& e) {
         if (e.kind == quorum::RoleEvent::Kind::established)
           say(fmt::format("server {} serves in epoch {} (leader {})", id, e.epoch, e.leader));
       });
+    });
   }
 
-  Node<>& operator[](ServerId id) { return nodes_[id]; }
+  Member& operator[](ServerId id) { return nodes_[id]; }
+  quorum::DurableInProcEnsemble& ensemble() { return nodes_; }
 
   void say(const std::string& line) {
     std::lock_guard lock(mutex_);
@@ -59,18 +63,37 @@ class TreeEnsemble {
   }
 
   std::mutex mutex_;
-  quorum::InProcEnsemble nodes_;
+  quorum::DurableInProcEnsemble nodes_;
 };
+
+// Deletes `path` and everything under it.
+void remove_tree(quorum::Session& s, const std::string& path) {
+  for (const std::string& child : s.get_children(path).children) remove_tree(s, path + "/" + child);
+  s.remove(path);
+}
 
 }  // namespace
 
-void data_tree_part(std::chrono::milliseconds finalize_wait) {
-  fmt::print("Part 4 · The data tree: sessions, znodes, watches, failover\n\n");
-  TreeEnsemble e(finalize_wait);
-  for (ServerId id : {1, 2, 3}) e[id].start();
+void data_tree_part(std::chrono::milliseconds finalize_wait, const std::string& data_dir) {
+  fmt::print("Part 4 · The data tree on disk: sessions, znodes, watches, failover, restart\n\n");
+  TreeEnsemble e(finalize_wait, data_dir);
+  e.say(fmt::format("servers 1, 2 and 3 keep their log, snapshots and epochs in {}/member-N",
+                    data_dir));
+  for (ServerId id : {1, 2, 3})
+    for (const std::string& report : e.ensemble().disks().reports(id))
+      e.say(fmt::format("server {} recovery: {}", id, report));
+  e.ensemble().start();
   const ServerId leader = e.wait_for_leader({1, 2, 3});
   const ServerId follower = leader == 1 ? 2 : 1;
   const ServerId third = 6 - leader - follower;
+  {
+    quorum::Session s = e[follower].open_session();
+    if (s.exists("/app")) {
+      fmt::print("\n  Found on disk, from an earlier run:\n{}\n", demo::tree_view(s, "/"));
+      remove_tree(s, "/app");
+      e.say("removed /app, to write it afresh");
+    }
+  }
 
   std::atomic<int> events{0};
   quorum::Session watcher = e[third].open_session(
@@ -131,8 +154,8 @@ void data_tree_part(std::chrono::milliseconds finalize_wait) {
   }
   e.say(fmt::format("writer set /app/config = \"timeout=90\" at {}", to_string(after.mzxid)));
 
-  e.say(fmt::format("server {} restarts and catches up", leader));
-  e[leader].start();
+  e.say(fmt::format("server {} restarts from its data directory and catches up", leader));
+  e.ensemble().restart(leader);
   e.wait_for_leader({1, 2, 3});
   std::map<ServerId, std::string> views;
   for (ServerId id : {1, 2, 3}) {

@@ -86,13 +86,19 @@ class Node {
     loop_.start([this](auto& inbox, Work& work) { return step(inbox, work); }, Work{true, {}});
   }
 
-  /// Stops at once: to the others this member has crashed; its storage keeps what it had.
-  /// Operations in flight fail with CONNECTIONLOSS.
+  /// Stops at once: to the others this member has crashed; its storage keeps what it had
+  /// (a snapshot being written is finished first). Operations in flight fail with
+  /// CONNECTIONLOSS.
   void stop() {
     port_->set_running(false);
     if constexpr (ThreadedStorage<StoragePolicy>) storage_.set_durability_listener({});
     loop_.stop();
+    // The member thread, which starts snapshots, is gone; one still being written finishes
+    // (its result, posted to the stopped loop, is dropped at the next start: the file stays
+    // and is found when the storage is next opened).
+    if (snapshot_thread_.joinable()) snapshot_thread_.join();
     core_.reset();
+    snapshot_running_ = false;
   }
 
   /// A new session, once the ensemble has committed it. Throws std::system_error
@@ -178,7 +184,8 @@ class Node {
   struct Work {
     bool start = false;
     std::vector<Call> calls;
-    bool durable = false;  // the storage's writer made more of the log durable
+    bool durable = false;             // the storage's writer made more of the log durable
+    std::vector<Snapshot> snapshots;  // written in the background, to adopt
   };
 
   // The ClientPort of this node; outlives it when Sessions do, and then answers CONNECTIONLOSS.
@@ -292,7 +299,13 @@ class Node {
     }
     if (work.start) {
       port_->set_member_thread(std::this_thread::get_id());
+      next_snapshot_at_ = snapshot_interval();
       c.start(now);
+    }
+    if constexpr (ThreadedStorage<StoragePolicy>) {
+      for (Snapshot& image : work.snapshots) storage_.adopt_snapshot(std::move(image));
+      if (!work.snapshots.empty()) snapshot_running_ = false;
+      work.snapshots.clear();
     }
     if (work.durable) c.log_durable(now);
     for (auto& in : inbox) c.receive(in.from, in.message, now);
@@ -304,6 +317,7 @@ class Node {
     c.end_batch();
     work.calls.clear();
     c.tick(now);
+    if constexpr (ThreadedStorage<StoragePolicy>) maybe_snapshot(c);
     const auto& r = c.replica();
     Status s{r.state(),
              r.serving(),
@@ -316,13 +330,44 @@ class Node {
     return {s, c.next_deadline()};
   }
 
+  // ZooKeeper's snapCount rule: between half and all of snap_count txns, here spread by id.
+  std::uint64_t snapshot_interval() const noexcept {
+    const std::uint64_t half = config_.snap_count / 2;
+    if (half == 0) return config_.snap_count;
+    const auto self = static_cast<std::uint64_t>(config_.replica.self);
+    return half + (self * 0x9e3779b97f4a7c15ull) % half;
+  }
+
+  // Every snap_count-ish applied txns: copy the tree (memory speed, the only pause here), and
+  // serialize and write the copy on a thread of its own; the member adopts the snapshot (and
+  // purges) when that thread posts it back. The copy is as of an applied — committed — zxid.
+  void maybe_snapshot(Core& c) {
+    if (config_.snap_count == 0 || snapshot_running_ || c.applied_txns() < next_snapshot_at_)
+      return;
+    next_snapshot_at_ = c.applied_txns() + snapshot_interval();
+    if (snapshot_thread_.joinable()) snapshot_thread_.join();  // finished: it posted its result
+    snapshot_running_ = true;
+    auto copy = std::make_shared<const tree::DataTree>(c.tree());
+    snapshot_thread_ = std::thread([this, copy = std::move(copy)]() mutable {
+      Snapshot image = copy->snapshot();
+      copy.reset();
+      if (!storage_.write_snapshot_file(image, true)) return;  // the storage failed: it stops
+      loop_.post(
+          [image = std::move(image)](Work& w) mutable { w.snapshots.push_back(std::move(image)); });
+    });
+  }
+
   InProcHub& hub_;
   TransportPolicy transport_;
   const NodeConfig config_;
   StoragePolicy& storage_;
   std::function<void(const RoleEvent&)> role_observer_;
   std::shared_ptr<Port> port_;
-  std::unique_ptr<Core> core_;             // touched only on the member's thread while it runs
+  std::unique_ptr<Core> core_;  // touched only on the member's thread while it runs
+  // Member thread only: whether a background snapshot is out, and when the next one is due.
+  bool snapshot_running_ = false;
+  std::uint64_t next_snapshot_at_ = 0;
+  std::thread snapshot_thread_;            // serializes and writes one snapshot
   inproc::MemberLoop<Work, Status> loop_;  // last: its thread stops before the rest goes
 };
 

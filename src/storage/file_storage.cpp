@@ -377,8 +377,13 @@ std::error_code FileStorage::read_after(Zxid after, std::size_t max, std::vector
 // ---- snapshots ---------------------------------------------------------------------------------
 
 void FileStorage::save_snapshot(Snapshot snapshot) {
+  if (write_snapshot_file(snapshot)) adopt_snapshot(std::move(snapshot));
+}
+
+bool FileStorage::write_snapshot_file(const Snapshot& snapshot, bool background) {
   const std::string path = snap_dir_ + "/" + snapshot_name(snapshot.last_zxid);
-  const std::string tmp = path + ".tmp";
+  // Its own temporary name: the member may save the same zxid meanwhile (a SNAP install).
+  const std::string tmp = path + (background ? ".background.tmp" : ".tmp");
   std::unique_ptr<WritableFile> file;
   std::error_code ec = fs_.open(tmp, true, file);
   if (!ec) ec = file->truncate(0);
@@ -387,7 +392,11 @@ void FileStorage::save_snapshot(Snapshot snapshot) {
   file.reset();
   if (!ec) ec = fs_.rename(tmp, path);
   if (!ec) ec = fs_.sync_directory(snap_dir_);
-  if (ec) return fail(describe(path, ec));
+  if (ec) fail(describe(path, ec));
+  return !ec;
+}
+
+void FileStorage::adopt_snapshot(Snapshot snapshot) {
   const Zxid zxid = snapshot.last_zxid;
   snapshot_zxids_.erase(std::remove(snapshot_zxids_.begin(), snapshot_zxids_.end(), zxid),
                         snapshot_zxids_.end());

@@ -7,11 +7,14 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "quorum/node.hpp"
 #include "quorum/sim/sim_file_system.hpp"
 #include "quorum/storage/file_storage.hpp"
+#include "quorum/storage/log_format.hpp"
 
 using namespace std::chrono_literals;
 using namespace quorum;
@@ -27,17 +30,19 @@ struct DiskEnsemble {
   std::map<ServerId, std::unique_ptr<FileStorage>> storage;
   std::map<ServerId, std::unique_ptr<Node<InProcTransport, FileStorage>>> nodes;
 
+  storage::FileStorageOptions options;
+  std::size_t snap_count = 100'000;
+
   DiskEnsemble() {
     for (ServerId id : {1, 2, 3}) disks[id] = std::make_unique<sim::SimFileSystem>(id);
+    options.data_dir = "/var/lib/quorum";
   }
   ~DiskEnsemble() { stop(); }
 
   // Opens each member's data directory and starts it.
   void start() {
     for (ServerId id : {1, 2, 3}) {
-      storage::FileStorageOptions o;
-      o.data_dir = "/var/lib/quorum";
-      storage[id] = std::make_unique<FileStorage>(*disks[id], o);
+      storage[id] = std::make_unique<FileStorage>(*disks[id], options);
       std::string error;
       std::vector<std::string> reports;
       REQUIRE_FALSE(storage[id]->open(error, reports));
@@ -46,6 +51,7 @@ struct DiskEnsemble {
       config.replica.tick = 100ms;
       config.replica.self = id;
       config.replica.voters = {1, 2, 3};
+      config.snap_count = snap_count;
       nodes[id] = std::make_unique<Node<InProcTransport, FileStorage>>(hub, config, *storage[id]);
       nodes[id]->start();
     }
@@ -113,4 +119,49 @@ TEST_CASE("a member whose disk fails stops and says why; the other two keep serv
   // Two of three still make a quorum.
   s.create("/after", "y");
   CHECK(s.get_data("/after").data == "y");
+}
+
+TEST_CASE("members snapshot in the background every snap_count txns and purge the old log") {
+  DiskEnsemble e;
+  e.snap_count = 40;
+  e.options.log.roll_bytes = 2048;  // small segments, so purging has something to remove
+  e.options.snapshots_retained = 2;
+  e.start();
+  REQUIRE(e.serving({1, 2, 3}));
+  {
+    Session s = e.nodes[1]->open_session();
+    for (int i = 0; i < 400; ++i) s.create("/n" + std::to_string(i), std::string(20, 'x'));
+    s.close();
+  }
+  const std::string dir = "/var/lib/quorum/version-2";
+  // Each member writes a snapshot past (1,300) on its own (the disks are thread-safe to list).
+  const auto newest_snapshot = [&](ServerId id) {
+    std::vector<std::string> names;
+    REQUIRE_FALSE(e.disks[id]->list(dir, names));
+    Zxid newest;
+    std::size_t count = 0;
+    for (const std::string& n : names)
+      if (auto z = storage::parse_snapshot_name(n)) newest = std::max(newest, *z), ++count;
+    return std::pair{newest, count};
+  };
+  for (ServerId id : {1, 2, 3}) {
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    while (newest_snapshot(id).first <= Zxid::make(1, 300) &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);
+  }
+  e.stop();  // members and their snapshot threads are done: the storage can be looked at
+  for (ServerId id : {1, 2, 3}) {
+    INFO("member " << id);
+    const auto [newest, count] = newest_snapshot(id);
+    CHECK(newest > Zxid::make(1, 300));
+    CHECK(count <= 3);  // the two retained, and one written as the member stopped
+    CHECK_FALSE(e.disks[id]->exists(dir + "/log.100000001"));  // purged with old snapshots
+  }
+  e.start();
+  REQUIRE(e.serving({1, 2, 3}));
+  Session s = e.nodes[2]->open_session();
+  s.sync("/");
+  CHECK(s.get_children("/").children.size() == 401);  // with /zookeeper
+  CHECK(s.get_data("/n399").data == std::string(20, 'x'));
 }

@@ -290,6 +290,8 @@ class NodeCore {
   // ---- queries ----------------------------------------------------------------------------------
 
   const tree::DataTree& tree() const noexcept { return machine_.tree; }
+  /// Txns applied here since this core was made (replays after a restore not counted again).
+  std::uint64_t applied_txns() const noexcept { return applied_txns_; }
   const Member& replica() const noexcept { return replica_; }
   const tree::WatchManager& watches() const noexcept { return watches_; }
   bool serving() const noexcept { return replica_.serving(); }
@@ -501,6 +503,7 @@ class NodeCore {
 
   // A txn was applied here: watches first (watch-before-data), then the reply.
   void applied(const tree::ApplyOutcome& o) {
+    ++applied_txns_;
     for (const tree::TreeChange& change : o.changes)
       for (auto& [session, event] : watches_.trigger(change))
         if (may_read(session, change)) notify(session, event);
@@ -720,6 +723,7 @@ class NodeCore {
   Instant next_container_check_{};
   std::optional<Zxid> rearm_from_;
   int batch_depth_ = 0;
+  std::uint64_t applied_txns_ = 0;
   std::vector<std::pair<std::int64_t, std::int32_t>> outbox_;  // (session, cxid) of held ops
   std::vector<Txn> outbox_txns_;
 };

@@ -50,6 +50,10 @@ struct NodeConfig {
   std::int64_t wall_clock_offset_ms = 0;
   /// The first reading of a millisecond clock, for session ids (their middle 40 bits).
   std::int64_t session_id_clock_ms = 0;
+  /// ZooKeeper's snapCount: a snapshot of the tree after between half and all of this many
+  /// applied txns (spread by member id, so members do not all snapshot at once); 0 never.
+  /// Taken in the background, with storage that writes on its own thread (FileStorage).
+  std::size_t snap_count = 100'000;
 };
 
 /// A read a member serves from its own tree.

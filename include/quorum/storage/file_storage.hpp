@@ -84,7 +84,15 @@ class FileStorage {
   void set_last_committed_zxid(Zxid zxid) noexcept { last_committed_ = zxid; }
 
   // ---- Storage: snapshots -----------------------------------------------------------------
+  /// write_snapshot_file, then adopt_snapshot.
   void save_snapshot(Snapshot snapshot);
+  /// Writes `snapshot` as snapshot.<zxid> (a temporary file, synced, renamed, the directory
+  /// synced). Safe on any thread (a background snapshot); false, with the storage failed,
+  /// when a write, sync or rename fails.
+  bool write_snapshot_file(const Snapshot& snapshot, bool background = false);
+  /// Member thread: takes a written snapshot as the newest, and purges old snapshots and the
+  /// log segments only they needed.
+  void adopt_snapshot(Snapshot snapshot);
   /// Writes the image as a snapshot; the old log's txns after it stay on disk while appends
   /// repeat them (see SnapshotStore), the rest of the old log goes.
   void install_snapshot(Snapshot snapshot);

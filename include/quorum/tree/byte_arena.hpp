@@ -25,6 +25,34 @@ class ByteArena {
   static constexpr std::size_t unit = 8;
   static constexpr std::size_t largest_small = 512;
 
+  ByteArena() = default;
+  ByteArena(ByteArena&&) noexcept = default;
+  ByteArena& operator=(ByteArena&&) noexcept = default;
+  /// A deep copy: page by page (a background snapshot copies the tree, then serializes it).
+  ByteArena(const ByteArena& other)
+      : bump_(other.bump_),
+        free_(other.free_),
+        large_sizes_(other.large_sizes_),
+        free_large_(other.free_large_) {
+    pages_.reserve(other.pages_.size());
+    for (std::size_t i = 0; i < other.pages_.size(); ++i) {
+      pages_.push_back(std::make_unique_for_overwrite<char[]>(page_units * unit));
+      const std::size_t used = i + 1 == other.pages_.size() ? bump_ : page_units;
+      std::memcpy(pages_.back().get(), other.pages_[i].get(), used * unit);
+    }
+    large_.reserve(other.large_.size());
+    for (std::size_t i = 0; i < other.large_.size(); ++i) {
+      large_.emplace_back();
+      if (!other.large_[i]) continue;
+      large_[i] = std::make_unique_for_overwrite<char[]>(large_sizes_[i]);
+      std::memcpy(large_[i].get(), other.large_[i].get(), large_sizes_[i]);
+    }
+  }
+  ByteArena& operator=(const ByteArena& other) {
+    if (this != &other) *this = ByteArena(other);
+    return *this;
+  }
+
   /// A block of `size` (> 0) bytes, uninitialised.
   BlockRef allocate(std::size_t size) {
     QUORUM_ASSERT(size > 0, "empty blocks are no_block");
@@ -52,6 +80,7 @@ class ByteArena {
     if (b & large_bit) {
       const std::uint32_t slot = b & ~large_bit;
       large_[slot].reset();
+      large_sizes_[slot] = 0;
       free_large_.push_back(slot);
       return;
     }
@@ -78,6 +107,7 @@ class ByteArena {
     bump_ = 0;
     free_.fill(no_block);
     large_.clear();
+    large_sizes_.clear();
     free_large_.clear();
   }
 
@@ -99,8 +129,10 @@ class ByteArena {
       QUORUM_ASSERT(large_.size() < large_bit - 1, "too many large blocks");
       slot = static_cast<std::uint32_t>(large_.size());
       large_.emplace_back();
+      large_sizes_.emplace_back();
     }
     large_[slot] = std::make_unique_for_overwrite<char[]>(size);
+    large_sizes_[slot] = size;
     return slot | large_bit;
   }
 
@@ -108,6 +140,7 @@ class ByteArena {
   std::size_t bump_ = 0;  // next free unit in the last page
   std::array<BlockRef, largest_small / unit + 1> free_ = make_free_heads();
   std::vector<std::unique_ptr<char[]>> large_;
+  std::vector<std::size_t> large_sizes_;  // for copies
   std::vector<std::uint32_t> free_large_;
 
   static constexpr std::array<BlockRef, largest_small / unit + 1> make_free_heads() {

@@ -324,7 +324,9 @@ TEST_CASE("an interrupted epoch update is recovered from its .tmp") {
 
 TEST_CASE("the writer thread syncs in groups and tells the host") {
   SimFileSystem fs;
-  FileStorage s(fs, options(true));
+  FileStorageOptions o = options(true);
+  o.log.roll_bytes = 1 << 20;  // one segment: every sync below is a group commit's
+  FileStorage s(fs, o);
   std::mutex m;
   std::condition_variable cv;
   int calls = 0;

@@ -341,6 +341,27 @@ TEST_CASE("a snapshot restores the same tree and a damaged one changes nothing")
   CHECK(copy.snapshot().state == image.state);
 }
 
+TEST_CASE("a copied tree is independent and serializes to the same snapshot") {
+  // Background snapshots copy the tree on the member's thread and serialize the copy elsewhere.
+  TreeHarness h;
+  h.create("/a", "data-a");
+  h.create("/a/big", std::string(3000, 'b'));  // above the arena's small blocks
+  h.create("/a/e", {}, CreateMode::ephemeral);
+  for (int i = 0; i < 50; ++i)
+    h.create("/a/s-", std::to_string(i), CreateMode::persistent_sequential);
+  h.remove("/a/s-0000000007");
+  h.set("/a/big", std::string(2000, 'c'));
+  const DataTree copy = h.tree;
+  const Snapshot image = h.tree.snapshot();
+  CHECK(copy.snapshot().state == image.state);
+  // Changing the original leaves the copy as it was.
+  h.set("/a", "changed");
+  h.remove("/a/s-0000000008");
+  h.create("/z", std::string(1000, 'z'));
+  CHECK(copy.snapshot().state == image.state);
+  CHECK(h.tree.snapshot().state != image.state);
+}
+
 TEST_CASE("the record codec never reads past its input") {
   TreeHarness h;
   const Txn txn = h.propose(
