@@ -251,7 +251,7 @@ class Replica {
         Snapshot image = machine_.snapshot();
         QuorumPacket& p = e.messages[index].packet;
         p.zxid = image.last_zxid;
-        p.data = std::move(image.state);
+        p.data = std::move(image.state).take();  // the image is this packet's alone
       }
       for (OutboundPacket& out : e.messages)
         transport_.send(out.to, Message{std::move(out.packet)});

@@ -37,6 +37,16 @@ class SharedBytes {
   operator const std::string&() const noexcept { return str(); }
   operator std::string_view() const noexcept { return str(); }
   const char* data() const noexcept { return str().data(); }
+  /// The bytes as a string of one's own: moved out when no one else shares them (no copy),
+  /// copied otherwise. Leaves this empty.
+  std::string take() && {
+    if (!block_) return {};
+    std::string out = block_->refs.load(std::memory_order_acquire) == 1
+                          ? std::move(block_->bytes)
+                          : block_->bytes;
+    release();
+    return out;
+  }
   std::size_t size() const noexcept { return block_ ? block_->bytes.size() : 0; }
   bool empty() const noexcept { return size() == 0; }
 

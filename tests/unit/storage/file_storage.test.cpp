@@ -55,6 +55,16 @@ std::vector<Txn> all_after(const FileStorage& s, Zxid after) {
   return out;
 }
 
+// A FileDisk whose log holds txns (1,1)..(1,9), synced, with the leader's image at (1,5)
+// installed over it.
+void boot_and_install_at_5(quorum::sim::FileDisk& disk) {
+  std::string error;
+  REQUIRE(disk.boot(error));
+  disk.storage().append(txns(1, 9));
+  disk.storage().flush();
+  disk.storage().install_snapshot(Snapshot{Zxid::make(1, 5), "image"});
+}
+
 }  // namespace
 
 TEST_CASE("a new FileStorage starts from snapshot.0 and keeps its log and epochs") {
@@ -353,11 +363,8 @@ TEST_CASE("after a SNAP the old log stays on disk while the leader repeats it") 
   // leader then streams (1,6), (1,7) and a new epoch. Until the stream differs, a crash must
   // leave the acknowledged txns on disk.
   quorum::sim::FileDisk disk(7, options());
+  boot_and_install_at_5(disk);
   std::string error;
-  REQUIRE(disk.boot(error));
-  disk.storage().append(txns(1, 9));
-  disk.storage().flush();
-  disk.storage().install_snapshot(Snapshot{Zxid::make(1, 5), "image"});
   CHECK(disk.storage().last_logged_zxid() == Zxid::make(1, 5));
   CHECK(disk.storage().log_start_zxid() == Zxid::make(1, 5));
   disk.power_loss();
@@ -381,11 +388,8 @@ TEST_CASE("after a SNAP the old log stays on disk while the leader repeats it") 
 
 TEST_CASE("after a SNAP, recording the new epoch cuts what the leader did not repeat") {
   quorum::sim::FileDisk disk(8, options());
+  boot_and_install_at_5(disk);
   std::string error;
-  REQUIRE(disk.boot(error));
-  disk.storage().append(txns(1, 9));
-  disk.storage().flush();
-  disk.storage().install_snapshot(Snapshot{Zxid::make(1, 5), "image"});
   disk.storage().append(txns(6, 6));
   disk.storage().set_accepted_epoch(2);
   disk.storage().set_current_epoch(2);

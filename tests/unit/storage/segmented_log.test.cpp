@@ -1,6 +1,8 @@
 #include "support/catch.hpp"
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "quorum/sim/sim_file_system.hpp"
@@ -45,6 +47,23 @@ std::vector<Txn> all(const SegmentedLog& log) {
   std::vector<Txn> out;
   REQUIRE_FALSE(log.read_after(Zxid{}, 1'000'000, out));
   return out;
+}
+
+// A log of txns 1..n, synced, in `fs`.
+void write_log(SimFileSystem& fs, std::uint32_t n) {
+  SegmentedLog log(fs, dir, small());
+  REQUIRE_FALSE(open(log).ec);
+  REQUIRE_FALSE(log.append(txns(1, n)));
+  REQUIRE_FALSE(log.sync());
+}
+
+// Puts `bytes` in the file `name` of the log's directory, synced (name and contents).
+void put_file(SimFileSystem& fs, const std::string& name, std::string_view bytes) {
+  std::unique_ptr<WritableFile> file;
+  REQUIRE_FALSE(fs.open(dir + "/" + name, true, file));
+  REQUIRE_FALSE(file->write_at(0, bytes));
+  REQUIRE_FALSE(file->sync());
+  REQUIRE_FALSE(fs.sync_directory(dir));
 }
 
 }  // namespace
@@ -260,19 +279,10 @@ TEST_CASE("reads start near the asked zxid and span read windows and large recor
 
 TEST_CASE("a last segment whose header never reached the disk is removed and reported") {
   SimFileSystem fs;
-  {
-    SegmentedLog log(fs, dir, small());
-    REQUIRE_FALSE(open(log).ec);
-    REQUIRE_FALSE(log.append(txns(1, 3)));
-    REQUIRE_FALSE(log.sync());
-  }
+  write_log(fs, 3);
   // A roll that a power loss interrupted: the name is there, part of the header is not.
   const std::string header = encode_segment_header(Zxid::make(1, 4), Zxid::make(1, 3));
-  std::unique_ptr<WritableFile> file;
-  REQUIRE_FALSE(fs.open(dir + "/" + segment_name(Zxid::make(1, 4)), true, file));
-  REQUIRE_FALSE(file->write_at(0, header.substr(0, 5)));
-  REQUIRE_FALSE(file->sync());
-  REQUIRE_FALSE(fs.sync_directory(dir));
+  put_file(fs, segment_name(Zxid::make(1, 4)), header.substr(0, 5));
   {
     SegmentedLog log(fs, dir, small());
     const Opened o = open(log);
@@ -283,9 +293,7 @@ TEST_CASE("a last segment whose header never reached the disk is removed and rep
     CHECK_FALSE(fs.exists(dir + "/" + segment_name(Zxid::make(1, 4))));
   }
   // Five bytes that are not the start of its header are damage, not an unfinished roll.
-  REQUIRE_FALSE(fs.open(dir + "/" + segment_name(Zxid::make(1, 4)), true, file));
-  REQUIRE_FALSE(file->write_at(0, "XXXXX"));
-  REQUIRE_FALSE(file->sync());
+  put_file(fs, segment_name(Zxid::make(1, 4)), "XXXXX");
   SegmentedLog log(fs, dir, small());
   const Opened o = open(log);
   CHECK(o.ec);
@@ -294,18 +302,10 @@ TEST_CASE("a last segment whose header never reached the disk is removed and rep
 
 TEST_CASE("an empty last segment is replaced when the log continues at another zxid") {
   SimFileSystem fs;
-  {
-    SegmentedLog log(fs, dir, small());
-    REQUIRE_FALSE(open(log).ec);
-    REQUIRE_FALSE(log.append(txns(1, 3)));
-    REQUIRE_FALSE(log.sync());
-  }
+  write_log(fs, 3);
   // A segment for (1,4) that holds only its header, as a roll whose records were lost leaves.
-  std::unique_ptr<WritableFile> file;
-  REQUIRE_FALSE(fs.open(dir + "/" + segment_name(Zxid::make(1, 4)), true, file));
-  REQUIRE_FALSE(file->write_at(0, encode_segment_header(Zxid::make(1, 4), Zxid::make(1, 3))));
-  REQUIRE_FALSE(file->sync());
-  REQUIRE_FALSE(fs.sync_directory(dir));
+  put_file(fs, segment_name(Zxid::make(1, 4)),
+           encode_segment_header(Zxid::make(1, 4), Zxid::make(1, 3)));
   {
     SegmentedLog log(fs, dir, small());
     REQUIRE_FALSE(open(log).ec);
@@ -347,12 +347,7 @@ TEST_CASE("a missing segment that held a whole epoch refuses to open") {
 
 TEST_CASE("a damaged segment header is corruption, not a torn tail") {
   SimFileSystem fs;
-  {
-    SegmentedLog log(fs, dir, small());
-    REQUIRE_FALSE(open(log).ec);
-    REQUIRE_FALSE(log.append(txns(1, 3)));
-    REQUIRE_FALSE(log.sync());
-  }
+  write_log(fs, 3);
   fs.damage(dir + "/" + segment_name(Zxid::make(1, 1)), 20, "\x7f");  // in `previous`
   SegmentedLog log(fs, dir, small());
   const Opened o = open(log);
