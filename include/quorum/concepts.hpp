@@ -62,11 +62,13 @@ struct Snapshot {
 /// else changes, and the old log's txns after the image stay on disk while the leader's stream
 /// repeats them (the same zxid is the same txn): a follower that had acknowledged txns still
 /// holds them across a crash in the middle of a SNAP sync. They go at the first txn that
-/// differs, at TRUNC, or when the new epoch is recorded (set_current_epoch).
+/// differs, at TRUNC, or when the new epoch is recorded (set_current_epoch); `abandon_sync`
+/// (the role ended first) makes them count again, so the member votes with what it holds.
 template <class S>
 concept SnapshotStore = requires(S& store, const S& const_store, Snapshot snapshot, Zxid zxid) {
   { store.save_snapshot(std::move(snapshot)) } -> std::same_as<void>;
   { store.install_snapshot(std::move(snapshot)) } -> std::same_as<void>;
+  { store.abandon_sync() } -> std::same_as<void>;
   { const_store.latest_snapshot() } -> std::same_as<std::optional<Snapshot>>;
   { store.remove_snapshots_after(zxid) } -> std::same_as<void>;
 };

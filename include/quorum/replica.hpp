@@ -439,6 +439,9 @@ class Replica {
     serving_ = false;
     reported_durable_ = Zxid::none();
     report({RoleEvent::Kind::failed, now, leader(), epoch_, {}, why});
+    // A sync that installed a snapshot and did not reach the new epoch: the old log it left
+    // on disk counts again, so the next vote carries every txn this member holds.
+    storage_.abandon_sync();
     if (!recover_state_machine(now)) return;
     election_.leader_lost(now);
     after_election(now);

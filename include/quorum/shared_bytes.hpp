@@ -41,9 +41,8 @@ class SharedBytes {
   /// copied otherwise. Leaves this empty.
   std::string take() && {
     if (!block_) return {};
-    std::string out = block_->refs.load(std::memory_order_acquire) == 1
-                          ? std::move(block_->bytes)
-                          : block_->bytes;
+    std::string out = block_->refs.load(std::memory_order_acquire) == 1 ? std::move(block_->bytes)
+                                                                        : block_->bytes;
     release();
     return out;
   }

@@ -215,6 +215,8 @@ void FileStorage::append(std::span<const Txn> txns) {
     durable_.store(t.zxid.value, std::memory_order_release);
   }
   txns = txns.subspan(repeated);
+  while (recent_.size() > options_.memory_txns && recent_.front().zxid <= durable_zxid())
+    recent_.pop_front();
   if (txns.empty()) return;
   for (const Txn& t : txns) {
     QUORUM_ASSERT(follows(last_logged_, t.zxid),
@@ -377,7 +379,7 @@ std::error_code FileStorage::read_after(Zxid after, std::size_t max, std::vector
 // ---- snapshots ---------------------------------------------------------------------------------
 
 void FileStorage::save_snapshot(Snapshot snapshot) {
-  if (write_snapshot_file(snapshot)) adopt_snapshot(std::move(snapshot));
+  if (write_snapshot_file(snapshot)) keep_snapshot(std::move(snapshot));
 }
 
 bool FileStorage::write_snapshot_file(const Snapshot& snapshot, bool background) {
@@ -397,6 +399,10 @@ bool FileStorage::write_snapshot_file(const Snapshot& snapshot, bool background)
 }
 
 void FileStorage::adopt_snapshot(Snapshot snapshot) {
+  if (snapshot.last_zxid <= last_logged_) keep_snapshot(std::move(snapshot));
+}
+
+void FileStorage::keep_snapshot(Snapshot snapshot) {
   const Zxid zxid = snapshot.last_zxid;
   snapshot_zxids_.erase(std::remove(snapshot_zxids_.begin(), snapshot_zxids_.end(), zxid),
                         snapshot_zxids_.end());
@@ -429,6 +435,15 @@ void FileStorage::install_snapshot(Snapshot snapshot) {
   base_ = last_logged_ = zxid;
   durable_.store(zxid.value, std::memory_order_release);
   last_committed_ = std::min(last_committed_, zxid);
+}
+
+void FileStorage::abandon_sync() {
+  if (superseded_.empty()) return;
+  // Everything on disk after the image counts again; reads of it come from the segments.
+  last_logged_ = superseded_.back();
+  superseded_.clear();
+  recent_.clear();
+  durable_.store(last_logged_.value, std::memory_order_release);
 }
 
 void FileStorage::drop_superseded() {
@@ -467,7 +482,7 @@ void FileStorage::purge_snapshots() {
   if (ec) return fail(describe(log_dir_ + " (purging)", ec));
   // Txns up to the oldest kept snapshot may be gone now: a DIFF from before it must become a
   // SNAP, never skip them (a whole missing epoch would pass every zxid continuity check).
-  base_ = std::max(base_, snapshot_zxids_.front());
+  base_ = std::min(std::max(base_, snapshot_zxids_.front()), last_logged_);
 }
 
 std::optional<Snapshot> FileStorage::latest_snapshot() const {

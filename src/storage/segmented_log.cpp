@@ -87,6 +87,7 @@ std::error_code SegmentedLog::open(std::string& error, std::vector<std::string>&
     if (scan.records > 0) last_ = scan.last;
   }
   if (!segments_.empty()) {
+    start_ = segments_.front().previous;  // until continue_from says otherwise
     const Segment& s = segments_.back();
     if (auto ec = fs_.open(s.path, false, active_)) return error = s.path + ": " + ec.message(), ec;
     allocated_ = active_->size();
@@ -134,8 +135,9 @@ std::error_code SegmentedLog::append(std::span<const Txn> txns) {
     if (!follows(previous, t.zxid)) return std::make_error_code(std::errc::invalid_argument);
     previous = t.zxid;
   }
-  if (segments_.empty() || !active_ || segments_.back().end >= options_.roll_bytes ||
-      (segments_.back().records == 0 && segments_.back().first != txns.front().zxid))
+  const Segment* back = segments_.empty() ? nullptr : &segments_.back();
+  if (!back || !active_ || back->end >= options_.roll_bytes ||
+      (back->records == 0 && (back->first != txns.front().zxid || back->previous != start_zxid())))
     if (auto ec = roll(txns.front().zxid)) return ec;
   std::string bytes;
   Segment& s = segments_.back();

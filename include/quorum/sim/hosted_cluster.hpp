@@ -139,8 +139,10 @@ class HostedCluster : public Stepper<Derived> {
       return static_cast<Derived*>(this)->crash(h.id);
     }
     auto& storage = h.disk->storage();
+    // What the disk holds: the durable log, and an old log a SNAP install has not replaced yet.
+    const Zxid held = storage.held_zxid();
     const Zxid durable = storage.durable_zxid();
-    p = {durable, std::min(durable, Derived::replica_of(h)->committed()), storage.accepted_epoch(),
+    p = {held, std::min(durable, Derived::replica_of(h)->committed()), storage.accepted_epoch(),
          storage.current_epoch(), false};
     if (h.fsync) return;
     if (storage.last_logged_zxid() > storage.durable_zxid()) {

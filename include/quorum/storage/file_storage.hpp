@@ -91,11 +91,19 @@ class FileStorage {
   /// when a write, sync or rename fails.
   bool write_snapshot_file(const Snapshot& snapshot, bool background = false);
   /// Member thread: takes a written snapshot as the newest, and purges old snapshots and the
-  /// log segments only they needed.
+  /// log segments only they needed. A snapshot past the log's end (taken before a SNAP install
+  /// moved the log back) stays on disk unadopted: the log must hold everything after the
+  /// snapshots it purges by.
   void adopt_snapshot(Snapshot snapshot);
   /// Writes the image as a snapshot; the old log's txns after it stay on disk while appends
   /// repeat them (see SnapshotStore), the rest of the old log goes.
   void install_snapshot(Snapshot snapshot);
+  void abandon_sync();
+  /// What a power loss now would leave in the log: the durable txns, and the old log an
+  /// installed snapshot has not yet replaced (for the simulator's durability checks).
+  Zxid held_zxid() const noexcept {
+    return superseded_.empty() ? durable_zxid() : std::max(durable_zxid(), superseded_.back());
+  }
   std::optional<Snapshot> latest_snapshot() const;
   void remove_snapshots_after(Zxid zxid);
 
@@ -110,6 +118,8 @@ class FileStorage {
   void wait_idle(std::unique_lock<std::mutex>& lock);
   void fail(std::string why);
   void purge_snapshots();
+  // Takes a written snapshot as the newest (when it is) and purges.
+  void keep_snapshot(Snapshot snapshot);
   // Cuts the old log's txns that the new history did not repeat (after install_snapshot).
   void drop_superseded();
 

@@ -129,6 +129,16 @@ class MemoryStorage {
     QUORUM_ASSERT(snapshot.last_zxid <= durable_, "a snapshot must not hold undurable txns");
     snapshot_ = std::move(snapshot);
   }
+  void abandon_sync() {
+    for (Txn& txn : superseded_) log_.push_back(std::move(txn));
+    superseded_.clear();
+    durable_ = std::max(durable_, last_logged_zxid());
+  }
+  /// What a power loss now would leave in the log: the durable txns, and the old log an
+  /// installed snapshot has not yet replaced (for the simulator's durability checks).
+  Zxid held_zxid() const noexcept {
+    return superseded_.empty() ? durable_ : std::max(durable_, superseded_.back().zxid);
+  }
   void install_snapshot(Snapshot snapshot) {
     const Zxid zxid = snapshot.last_zxid;
     std::deque<Txn> after;  // the durable part of the old log past the image

@@ -37,7 +37,7 @@ class SegmentedLog {
   Zxid first_zxid() const noexcept;
   /// The zxid the log continues from: its first txn follows this one.
   Zxid start_zxid() const noexcept {
-    return segments_.empty() ? start_ : segments_.front().previous;
+    return records_ == 0 || segments_.empty() ? start_ : segments_.front().previous;
   }
   /// For an empty log: its first txn will follow `zxid` (a snapshot's).
   void continue_from(Zxid zxid) noexcept {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -427,4 +428,72 @@ TEST_CASE("a log that ends before the newest snapshot is cleared at open, and th
   FileStorage again(fs, options());
   REQUIRE_FALSE(open(again).ec);
   CHECK(all_after(again, Zxid::make(2, 4)) == txns(5, 6, 2));
+}
+
+TEST_CASE("a sync that ends before the new epoch lets the old log count again") {
+  // The member lost its leader in the middle of a SNAP sync: it must vote with (1,9), which
+  // it still holds, not with the image's (1,5) — or a member lacking a committed txn of
+  // (1,6)..(1,9) could win the election.
+  quorum::sim::FileDisk disk(9, options());
+  boot_and_install_at_5(disk);
+  FileStorage& s = disk.storage();
+  s.append(txns(6, 6));  // repeated by the leader
+  s.abandon_sync();
+  CHECK(s.last_logged_zxid() == Zxid::make(1, 9));
+  CHECK(s.durable_zxid() == Zxid::make(1, 9));
+  CHECK(all_after(s, Zxid::make(1, 5)) == txns(6, 9));
+  s.append(txns(10, 10));  // and the log goes on from there
+  s.flush();
+  CHECK(s.failure().empty());
+  disk.power_loss();
+  std::string error;
+  REQUIRE(disk.boot(error));
+  CHECK(all_after(disk.storage(), Zxid::make(1, 5)) == txns(6, 10));
+}
+
+TEST_CASE("an empty log whose only segment holds no records continues from the snapshot") {
+  // A SNAP install at (1,5) emptied the log, a segment for (1,6) was created (header synced)
+  // but its records never reached the disk, and a snapshot at (1,8) was written meanwhile.
+  SimFileSystem fs;
+  {
+    FileStorage s(fs, options());
+    REQUIRE_FALSE(open(s).ec);
+    s.install_snapshot(Snapshot{Zxid::make(1, 5), "image"});
+    s.save_snapshot(Snapshot{Zxid::make(1, 8), "later"});
+  }
+  std::unique_ptr<WritableFile> file;
+  const std::string segment = "/zk/log/version-2/" + segment_name(Zxid::make(1, 6));
+  REQUIRE_FALSE(fs.open(segment, true, file));
+  REQUIRE_FALSE(file->write_at(0, encode_segment_header(Zxid::make(1, 6), Zxid::make(1, 5))));
+  REQUIRE_FALSE(file->sync());
+  REQUIRE_FALSE(fs.sync_directory("/zk/log/version-2"));
+  {
+    FileStorage s(fs, options());
+    const Opened o = open(s);
+    INFO(o.error);
+    REQUIRE_FALSE(o.ec);
+    CHECK(s.last_logged_zxid() == Zxid::make(1, 8));
+    s.append(txns(9, 9));  // follows the snapshot, not the empty segment's (1,5)
+    s.flush();
+    CHECK(s.failure().empty());
+  }
+  FileStorage s(fs, options());
+  REQUIRE_FALSE(open(s).ec);
+  CHECK(all_after(s, Zxid::make(1, 8)) == txns(9, 9));
+}
+
+TEST_CASE("a snapshot past the log's end is not adopted and purges nothing") {
+  // A background snapshot at (1,8) finishes after a SNAP install moved the log back to (1,5).
+  SimFileSystem fs;
+  FileStorageOptions o = options();
+  o.snapshots_retained = 1;
+  FileStorage s(fs, o);
+  REQUIRE_FALSE(open(s).ec);
+  s.append(txns(1, 5));
+  s.flush();
+  REQUIRE(s.write_snapshot_file(Snapshot{Zxid::make(1, 8), "ahead"}, true));
+  s.adopt_snapshot(Snapshot{Zxid::make(1, 8), "ahead"});
+  CHECK(s.latest_snapshot()->last_zxid == Zxid{});
+  CHECK(s.log_start_zxid() <= s.last_logged_zxid());
+  CHECK(all_after(s, Zxid{}) == txns(1, 5));
 }

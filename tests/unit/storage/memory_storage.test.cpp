@@ -112,3 +112,16 @@ TEST_CASE("after a SNAP the old durable log survives a crash until the leader's 
   s.lose_pending();
   CHECK(s.last_logged_zxid() == Zxid::make(1, 5));
 }
+
+TEST_CASE("a sync abandoned after a SNAP install lets the old log count again", "[unit]") {
+  MemoryStorage s;
+  s.append(txns(1, 1, 9));
+  s.install_snapshot({Zxid::make(1, 5), "image"});
+  s.append(txns(1, 6, 6));
+  CHECK(s.held_zxid() == Zxid::make(1, 9));
+  s.abandon_sync();
+  CHECK(s.last_logged_zxid() == Zxid::make(1, 9));
+  CHECK(s.durable_zxid() == Zxid::make(1, 9));
+  s.append(txns(1, 10, 10));
+  CHECK(s.txns().back().zxid == Zxid::make(1, 10));
+}
