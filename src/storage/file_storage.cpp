@@ -215,23 +215,25 @@ void FileStorage::append(std::span<const Txn> txns) {
     durable_.store(t.zxid.value, std::memory_order_release);
   }
   txns = txns.subspan(repeated);
-  while (recent_.size() > options_.memory_txns && recent_.front().zxid <= durable_zxid())
-    recent_.pop_front();
-  if (txns.empty()) return;
+  if (txns.empty()) return trim_recent();
   for (const Txn& t : txns) {
     QUORUM_ASSERT(follows(last_logged_, t.zxid),
                   "log appends must be in zxid order without gaps in an epoch");
     recent_.push_back(t);
     last_logged_ = t.zxid;
   }
-  // Only durable txns leave memory: the rest may not be on disk yet.
-  while (recent_.size() > options_.memory_txns && recent_.front().zxid <= durable_zxid())
-    recent_.pop_front();
+  trim_recent();
   {
     std::lock_guard lock(mutex_);
     pending_.insert(pending_.end(), txns.begin(), txns.end());
   }
   wake_.notify_one();
+}
+
+void FileStorage::trim_recent() {
+  // Only durable txns leave memory: the rest may not be on disk yet.
+  while (recent_.size() > options_.memory_txns && recent_.front().zxid <= durable_zxid())
+    recent_.pop_front();
 }
 
 void FileStorage::writer_loop() {

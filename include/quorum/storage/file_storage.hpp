@@ -112,6 +112,8 @@ class FileStorage {
 
  private:
   void writer_loop();
+  // Keeps at most memory_txns recent txns in memory (only durable ones leave).
+  void trim_recent();
   // Writes and syncs `batch`; the caller holds no lock.
   void write_batch(std::vector<Txn>& batch);
   // Waits until the writer has nothing pending or in flight.
