@@ -5,6 +5,7 @@
 //
 //   tree_bench [--znodes N] [--seconds S]
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -65,6 +66,15 @@ std::size_t resident_bytes() {
   std::size_t pages = 0, resident = 0;
   statm >> pages >> resident;
   return resident * 4096;
+}
+
+// CPU time of the whole process (every member's thread and the clients'): per operation it
+// says what a target rate needs from the machine's cores, whatever their number.
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 double seconds_since(Clock::time_point t) {
@@ -217,6 +227,8 @@ void throughput_case(quorum::InProcEnsemble& e, const std::string& kind, std::si
     loops.push_back(std::move(loop));
   }
   const auto t0 = Clock::now();
+  const double cpu0 = process_cpu_seconds();
+  const std::uint64_t allocations0 = allocations.load();
   for (auto& loop : loops) {
     std::unique_lock lock(loop->mutex);
     loop->issue_locked(lock);
@@ -233,6 +245,9 @@ void throughput_case(quorum::InProcEnsemble& e, const std::string& kind, std::si
     latencies.insert(latencies.end(), loop->latencies_us.begin(), loop->latencies_us.end());
   }
   const double elapsed = seconds_since(t0);
+  const double cpu = process_cpu_seconds() - cpu0;
+  const double per_op = done ? 1.0 / static_cast<double>(done) : 0.0;
+  const double allocs = static_cast<double>(allocations.load() - allocations0);
   std::sort(latencies.begin(), latencies.end());
   const auto pct = [&](double p) {
     return latencies.empty()
@@ -247,7 +262,10 @@ void throughput_case(quorum::InProcEnsemble& e, const std::string& kind, std::si
                               {"errors", errors},
                               {"ops_per_s", static_cast<double>(done) / elapsed},
                               {"p50_us", pct(0.50)},
-                              {"p99_us", pct(0.99)}}
+                              {"p99_us", pct(0.99)},
+                              {"cpu_us_per_op", cpu * 1e6 * per_op},
+                              {"allocations_per_op", allocs * per_op},
+                              {"cores", std::thread::hardware_concurrency()}}
                    .dump()
             << std::endl;
   for (auto& loop : loops) loop->session.close();

@@ -345,14 +345,14 @@ class NodeCore {
            std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   }
 
-  void submit_write(std::int64_t id, Client& c, tree::RequestBody body, ReplyHandler done) {
+  void submit_write(std::int64_t id, Client& c, const tree::RequestBody& body, ReplyHandler done) {
     const std::int32_t cxid = ++c.cxid;
-    tree::Request request{id, cxid, wall_ms(now_), c.auth, std::move(body)};
     const auto type =
-        static_cast<std::int32_t>(std::visit([](const auto& b) { return op_of(b); }, request.body));
+        static_cast<std::int32_t>(std::visit([](const auto& b) { return op_of(b); }, body));
+    std::string bytes = tree::encoding::encode_request(id, cxid, wall_ms(now_), c.auth, body);
     // Queued before submitting: a lone member commits within submit().
     c.queue.push_back(Pending{Pending::Kind::write, cxid, {}, std::move(done)});
-    submit(id, cxid, Txn{{}, type, tree::encoding::encode(request)});
+    submit(id, cxid, Txn{{}, type, std::move(bytes)});
   }
 
   // Hands a queued operation to the replica, or holds it for the batch the driver is building.
@@ -630,7 +630,7 @@ class NodeCore {
   // ---- leader duties ----------------------------------------------------------------------------
 
   void prepare(Txn& txn, ServerId via) {
-    tree::Request request;
+    tree::Request& request = prep_scratch_;
     tree::TxnRecord record;
     if (!tree::encoding::decode(txn.data, request)) {
       record.body = tree::ErrorTxn{errc::marshalling_error, static_cast<tree::OpCode>(txn.type)};
@@ -724,6 +724,7 @@ class NodeCore {
   std::optional<Zxid> rearm_from_;
   int batch_depth_ = 0;
   std::uint64_t applied_txns_ = 0;
+  tree::Request prep_scratch_;  // each request the leader prepares, decoded into the same buffers
   std::vector<std::pair<std::int64_t, std::int32_t>> outbox_;  // (session, cxid) of held ops
   std::vector<Txn> outbox_txns_;
 };

@@ -41,6 +41,17 @@ struct ApplyOutcome {
   std::vector<OpResult> multi;  ///< per op, for a multi
   std::vector<TreeChange> changes;
   std::vector<std::int64_t> closed_sessions;
+
+  /// Empty again, keeping the vectors' buffers for the next txn.
+  void clear() {
+    zxid = {};
+    session = 0;
+    cxid = 0;
+    result = {};
+    multi.clear();
+    changes.clear();
+    closed_sessions.clear();
+  }
 };
 
 /// A live session as the tree knows it (created and not yet closed by a txn).
@@ -57,10 +68,10 @@ class DataTree {
 
   void apply(const Txn& txn) {
     QUORUM_ASSERT(txn.zxid > last_applied_, "txns are applied once each, in zxid order");
-    outcome_ = ApplyOutcome{};
+    outcome_.clear();
     outcome_.zxid = txn.zxid;
     last_applied_ = txn.zxid;
-    TxnRecord record;
+    TxnRecord& record = scratch_;
     if (!encoding::decode(txn.data, record)) {
       // Our own leader built it and storage checksums it: count it, change nothing, so every
       // member stays identical and the damage is visible.
@@ -300,6 +311,7 @@ class DataTree {
   std::set<std::string> ttls_;
   Zxid last_applied_ = Zxid::none();
   ApplyOutcome outcome_;
+  TxnRecord scratch_;  // the txn being applied, decoded into the same buffers each time
   std::size_t undecodable_txns_ = 0;
 };
 

@@ -244,7 +244,10 @@ template <class Variant, std::size_t I = 0>
 void emplace_index(Decoder& d, Variant& v, std::size_t index) {
   if constexpr (I < std::variant_size_v<Variant>) {
     if (index == I) {
-      auto& alt = v.template emplace<I>();
+      // Decoding into the alternative already held reuses its strings' buffers: a member
+      // decoding one txn after another into the same record allocates nothing for them.
+      // Every get() assigns each field, so nothing of the previous value survives.
+      auto& alt = v.index() == I ? std::get<I>(v) : v.template emplace<I>();
       get(d, alt);
       return;
     }
@@ -269,15 +272,22 @@ void get_variant(Decoder& d, Variant& v) {
 
 // ---- whole records ---------------------------------------------------------------------------
 
-inline std::string encode(const Request& r) {
+/// A Request's encoding from its parts, for a caller that holds them apart (no copy of the
+/// session's ids into a Request first).
+inline std::string encode_request(std::int64_t session, std::int32_t cxid, std::int64_t time_ms,
+                                  const std::vector<Id>& auth, const RequestBody& body) {
   std::string out;
   out.reserve(256);  // one allocation for most records
   Encoder e(out);
-  e.put(r.session), e.put(r.cxid), e.put(r.time_ms);
-  e.put(static_cast<std::uint32_t>(r.auth.size()));
-  for (const Id& id : r.auth) e.put(id);
-  put_variant(e, r.body);
+  e.put(session), e.put(cxid), e.put(time_ms);
+  e.put(static_cast<std::uint32_t>(auth.size()));
+  for (const Id& id : auth) e.put(id);
+  put_variant(e, body);
   return out;
+}
+
+inline std::string encode(const Request& r) {
+  return encode_request(r.session, r.cxid, r.time_ms, r.auth, r.body);
 }
 
 /// False when `bytes` is not exactly one well-formed request.
