@@ -1,7 +1,8 @@
 // quorum::Node: one member of a replicated data tree, embedded in a host service. It runs
 // NodeCore (election, ZAB, the tree, sessions, watches) on its own thread and hands out
-// Sessions. This build carries members over InProcTransport (several members in one process,
-// or one alone); the TCP transport plugs in the same way.
+// Sessions. The transport names the network the member joins (`TransportPolicy::Network`):
+// InProcHub for members in one process, TcpNetwork (quorum/transport/tcp.hpp) for members
+// anywhere; everything else is the same.
 #pragma once
 
 #include <atomic>
@@ -26,12 +27,13 @@ namespace quorum {
 
 template <class TransportPolicy = InProcTransport, class StoragePolicy = MemoryStorage>
 class Node {
-  static_assert(std::is_same_v<TransportPolicy, InProcTransport>,
-                "quorum::Node: this build runs members over InProcTransport");
+  static_assert(Transport<TransportPolicy>, "quorum::Node: the Transport policy must satisfy Transport");
   static_assert(Storage<StoragePolicy>, "quorum::Node: the Storage policy must satisfy Storage");
 
  public:
   using Core = NodeCore<TransportPolicy, StoragePolicy>;
+  /// Where the member's messages travel: the transport's network (InProcHub, TcpNetwork).
+  using Network = typename TransportPolicy::Network;
 
   /// What the member looks like as of its last step.
   struct Status {
@@ -45,9 +47,9 @@ class Node {
     std::string storage_failure;  ///< set when the storage failed and the member stopped
   };
 
-  /// Throws std::invalid_argument, with the reason, for settings that cannot work. The hub
+  /// Throws std::invalid_argument, with the reason, for settings that cannot work. The network
   /// and the storage must outlive the node.
-  Node(InProcHub& hub, NodeConfig config, StoragePolicy& storage)
+  Node(Network& hub, NodeConfig config, StoragePolicy& storage)
       : hub_(hub),
         transport_(hub, config.replica.self),
         config_(std::move(config)),
@@ -357,7 +359,7 @@ class Node {
     });
   }
 
-  InProcHub& hub_;
+  Network& hub_;
   TransportPolicy transport_;
   const NodeConfig config_;
   StoragePolicy& storage_;
@@ -368,7 +370,7 @@ class Node {
   bool snapshot_running_ = false;
   std::uint64_t next_snapshot_at_ = 0;
   std::thread snapshot_thread_;            // serializes and writes one snapshot
-  inproc::MemberLoop<Work, Status> loop_;  // last: its thread stops before the rest goes
+  inproc::MemberLoop<Work, Status, Network> loop_;  // last: its thread stops before the rest goes
 };
 
 }  // namespace quorum

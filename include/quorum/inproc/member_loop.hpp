@@ -25,14 +25,14 @@ struct Incoming {
 /// Runs a member on its own thread. `Work` is what the owner hands the member between steps
 /// (commands, client writes); `Status` is what the member publishes after each step. The
 /// step function runs only on the member's thread; everything else is thread-safe.
-template <class Work, class Status>
+template <class Work, class Status, class Network = InProcHub>
 class MemberLoop {
  public:
   /// One step: handle `inbox` and `work`, return the status and when to wake up at the latest.
   using Step = std::function<std::pair<Status, std::optional<Instant>>(std::vector<Incoming>& inbox,
                                                                        Work& work)>;
 
-  MemberLoop(InProcHub& hub, ServerId id) : hub_(hub), id_(id) {}
+  MemberLoop(Network& hub, ServerId id) : hub_(hub), id_(id) {}
   MemberLoop(const MemberLoop&) = delete;
   MemberLoop& operator=(const MemberLoop&) = delete;
   ~MemberLoop() { stop(); }
@@ -122,7 +122,7 @@ class MemberLoop {
     }
   }
 
-  InProcHub& hub_;
+  Network& hub_;
   const ServerId id_;
   Step step_;
 

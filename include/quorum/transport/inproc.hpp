@@ -69,6 +69,7 @@ class InProcHub {
 /// One member's handle on an `InProcHub`. The hub must outlive it.
 class InProcTransport {
  public:
+  using Network = InProcHub;  ///< what a Node over this transport is built on
   InProcTransport(InProcHub& hub, ServerId self) noexcept : hub_(&hub), self_(self) {}
 
   void send(ServerId to, const Message& message) { hub_->send(self_, to, message); }
