@@ -4,8 +4,8 @@
 // and 64 sessions keeping up to 100 operations outstanding each). One JSON object per case.
 //
 //   tree_bench [--znodes N] [--seconds S]
-#include <nlohmann/json.hpp>
 #include <sys/resource.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>

@@ -27,7 +27,8 @@ namespace quorum {
 
 template <class TransportPolicy = InProcTransport, class StoragePolicy = MemoryStorage>
 class Node {
-  static_assert(Transport<TransportPolicy>, "quorum::Node: the Transport policy must satisfy Transport");
+  static_assert(Transport<TransportPolicy>,
+                "quorum::Node: the Transport policy must satisfy Transport");
   static_assert(Storage<StoragePolicy>, "quorum::Node: the Storage policy must satisfy Storage");
 
  public:
@@ -369,7 +370,7 @@ class Node {
   // Member thread only: whether a background snapshot is out, and when the next one is due.
   bool snapshot_running_ = false;
   std::uint64_t next_snapshot_at_ = 0;
-  std::thread snapshot_thread_;            // serializes and writes one snapshot
+  std::thread snapshot_thread_;                     // serializes and writes one snapshot
   inproc::MemberLoop<Work, Status, Network> loop_;  // last: its thread stops before the rest goes
 };
 

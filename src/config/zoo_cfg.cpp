@@ -181,8 +181,8 @@ class Parser {
         fail(p.line, "peerType: observers are not supported yet (participants only)");
       if (p.value != "participant")
         fail(p.line, fmt::format("peerType: '{}' is neither participant nor observer", p.value));
-    } else if (k == "reconfigEnabled" || k == "dynamicConfigFile" ||
-               k.rfind("group.", 0) == 0 || k.rfind("weight.", 0) == 0) {
+    } else if (k == "reconfigEnabled" || k == "dynamicConfigFile" || k.rfind("group.", 0) == 0 ||
+               k.rfind("weight.", 0) == 0) {
       fail(p.line, fmt::format("{}: not supported yet (static majority quorums only)", k));
     } else if (known_passthrough(k)) {
       // ZooKeeper settings with no effect here yet; accepted silently, as ZooKeeper does.
@@ -192,15 +192,24 @@ class Parser {
   }
 
   static bool known_passthrough(const std::string& k) {
-    static const char* const keys[] = {"admin.enableServer", "admin.serverPort",
-                                       "metricsProvider.className", "preAllocSize",
-                                       "forceSync", "syncEnabled",
-                                       "globalOutstandingLimit", "commitLogCount",
-                                       "snapshotSizeFactor", "jute.maxbuffer",
-                                       "quorumListenOnAllIPs", "cnxTimeout",
-                                       "maxCnxns", "connectToLearnerMasterLimit",
-                                       "localSessionsEnabled", "localSessionsUpgradingEnabled",
-                                       "fsync.warningthresholdms", "digest.enabled"};
+    static const char* const keys[] = {"admin.enableServer",
+                                       "admin.serverPort",
+                                       "metricsProvider.className",
+                                       "preAllocSize",
+                                       "forceSync",
+                                       "syncEnabled",
+                                       "globalOutstandingLimit",
+                                       "commitLogCount",
+                                       "snapshotSizeFactor",
+                                       "jute.maxbuffer",
+                                       "quorumListenOnAllIPs",
+                                       "cnxTimeout",
+                                       "maxCnxns",
+                                       "connectToLearnerMasterLimit",
+                                       "localSessionsEnabled",
+                                       "localSessionsUpgradingEnabled",
+                                       "fsync.warningthresholdms",
+                                       "digest.enabled"};
     return std::any_of(std::begin(keys), std::end(keys), [&](const char* key) { return k == key; });
   }
 
@@ -214,8 +223,8 @@ class Parser {
         std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
     if (id_text.empty() || id_error != std::errc{} || id_end != id_text.data() + id_text.size() ||
         id < 1 || id > 0x7fffffffffffffffull)
-      fail(p.line, fmt::format("{}: the server id '{}' is not a positive whole number", p.key,
-                               id_text));
+      fail(p.line,
+           fmt::format("{}: the server id '{}' is not a positive whole number", p.key, id_text));
     s.id = static_cast<ServerId>(id);
     if (config_.server(s.id))
       fail(p.line, fmt::format("{}: server {} is already defined on line {}", p.key, s.id,
@@ -227,7 +236,8 @@ class Parser {
       value = trim(value.substr(0, semi));
     }
     if (value.find('|') != std::string_view::npos)
-      fail(p.line, fmt::format("{}: several addresses (multiAddress) are not supported yet", p.key));
+      fail(p.line,
+           fmt::format("{}: several addresses (multiAddress) are not supported yet", p.key));
     std::vector<std::string_view> parts;
     // host:quorum:election[:role]; a bracketed IPv6 host keeps its colons.
     std::string_view rest = value;
@@ -260,8 +270,7 @@ class Parser {
       if (role == "observer")
         fail(p.line, fmt::format("{}: observers are not supported yet (participants only)", p.key));
       if (role != "participant")
-        fail(p.line,
-             fmt::format("{}: role '{}' is neither participant nor observer", p.key, role));
+        fail(p.line, fmt::format("{}: role '{}' is neither participant nor observer", p.key, role));
     }
     if (!client_part.empty()) {
       HostPort client;
@@ -356,9 +365,10 @@ ServerId read_myid(const std::filesystem::path& data_dir) {
   const std::filesystem::path file = data_dir / "myid";
   std::ifstream in(file);
   if (!in)
-    throw ConfigError(fmt::format("{}: cannot be read (it holds this server's id, as in "
-                                  "server.<id> of zoo.cfg)",
-                                  file.string()));
+    throw ConfigError(
+        fmt::format("{}: cannot be read (it holds this server's id, as in "
+                    "server.<id> of zoo.cfg)",
+                    file.string()));
   std::string line;
   std::getline(in, line);
   const std::string_view text = trim(line);
@@ -366,8 +376,8 @@ ServerId read_myid(const std::filesystem::path& data_dir) {
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (text.empty() || error != std::errc{} || end != text.data() + text.size() || id < 1 ||
       id > 0x7fffffffffffffffull)
-    throw ConfigError(
-        fmt::format("{}:1: '{}' is not a server id (a positive whole number)", file.string(), text));
+    throw ConfigError(fmt::format("{}:1: '{}' is not a server id (a positive whole number)",
+                                  file.string(), text));
   return static_cast<ServerId>(id);
 }
 
@@ -375,8 +385,8 @@ void check_member(const ZooConfig& config, ServerId self) {
   if (config.servers.empty()) return;  // standalone without server lines
   const ServerEntry* me = config.server(self);
   if (!me)
-    throw ConfigError(fmt::format("{}: myid is {} but there is no server.{} line", config.source,
-                                  self, self));
+    throw ConfigError(
+        fmt::format("{}: myid is {} but there is no server.{} line", config.source, self, self));
 }
 
 std::uint64_t ensemble_identity(const ZooConfig& config) {
@@ -386,9 +396,9 @@ std::uint64_t ensemble_identity(const ZooConfig& config) {
   std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->id < b->id; });
   std::string canonical;
   for (const ServerEntry* s : sorted)
-    canonical += fmt::format("server.{}={}:{}:{}:{};", s->id, s->host, s->quorum_port,
-                             s->election_port,
-                             s->role == PeerRole::participant ? "participant" : "observer");
+    canonical +=
+        fmt::format("server.{}={}:{}:{}:{};", s->id, s->host, s->quorum_port, s->election_port,
+                    s->role == PeerRole::participant ? "participant" : "observer");
   std::uint64_t h = 0xcbf29ce484222325ull;
   for (char c : canonical) h = (h ^ static_cast<std::uint8_t>(c)) * 0x100000001b3ull;
   return h;

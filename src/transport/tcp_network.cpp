@@ -166,9 +166,9 @@ struct TcpNetwork::Impl {
     if (!ec) acceptor.bind(endpoint, ec);
     if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec)
-      throw std::system_error(ec, fmt::format("quorum: cannot listen on {}:{} ({} port)",
-                                              endpoint.address().to_string(), port,
-                                              codec::to_string(c)));
+      throw std::system_error(
+          ec, fmt::format("quorum: cannot listen on {}:{} ({} port)",
+                          endpoint.address().to_string(), port, codec::to_string(c)));
   }
 
   // ---- accepting ------------------------------------------------------------------------------
@@ -195,7 +195,12 @@ struct TcpNetwork::Impl {
                        forget_pending(conn);
                        if (ec || stopping) return conn->close();
                        const std::string why = check_hello(*conn, std::nullopt);
-                       if (!why.empty()) return refuse(conn, why);
+                       if (!why.empty()) {
+                         // A peer (its hello parses) hears ours before the close, so it can
+                         // log why it was refused too; anything else is just closed.
+                         const bool peer = static_cast<bool>(codec::decode_hello(conn->hello));
+                         return refuse(conn, why, peer);
+                       }
                        conn->deadline.cancel();
                        send_hello(conn, [this, conn] { incoming_ready(conn); });
                      });
@@ -278,9 +283,8 @@ struct TcpNetwork::Impl {
       link->lost_logged = true;
     }
     drop_if_unreachable(*link);
-    link->backoff = link->backoff.count() == 0
-                        ? options.redial_min
-                        : std::min(options.redial_max, link->backoff * 2);
+    link->backoff = link->backoff.count() == 0 ? options.redial_min
+                                               : std::min(options.redial_max, link->backoff * 2);
     link->dialling = true;
     link->redial.expires_after(link->backoff);
     link->redial.async_wait([this, link](std::error_code ec) {
@@ -316,9 +320,10 @@ struct TcpNetwork::Impl {
       return fmt::format("protocol version {}, this member speaks {}", h.version,
                          Hello::current_version);
     if (h.ensemble != options.ensemble)
-      return fmt::format("server {} has different server lines in its zoo.cfg (ensemble {:016x}, "
-                         "ours {:016x})",
-                         h.id, h.ensemble, options.ensemble);
+      return fmt::format(
+          "server {} has different server lines in its zoo.cfg (ensemble {:016x}, "
+          "ours {:016x})",
+          h.id, h.ensemble, options.ensemble);
     if (h.id == options.self) return fmt::format("it claims our own id {}", h.id);
     if (!options.peers.count(h.id)) return fmt::format("server id {} is not in zoo.cfg", h.id);
     if (expected && h.id != *expected)
@@ -330,11 +335,14 @@ struct TcpNetwork::Impl {
     return {};
   }
 
-  void refuse(const std::shared_ptr<Connection>& conn, const std::string& why) {
+  // `answer`: send our hello before closing, so a peer that dialled us can say why it failed.
+  void refuse(const std::shared_ptr<Connection>& conn, const std::string& why,
+              bool answer = false) {
     ++counters.rejected;
     log(LogLevel::warn, fmt::format("{} port: refused the connection with {}: {}",
                                     codec::to_string(conn->channel), conn->remote, why));
-    conn->close();
+    if (!answer) return conn->close();
+    send_hello(conn, [conn] { conn->close(); });
   }
 
   void arm_deadline(const std::shared_ptr<Connection>& conn, const char* what) {
@@ -347,9 +355,7 @@ struct TcpNetwork::Impl {
     });
   }
 
-  void forget_pending(const std::shared_ptr<Connection>& conn) {
-    std::erase(pending, conn);
-  }
+  void forget_pending(const std::shared_ptr<Connection>& conn) { std::erase(pending, conn); }
 
   // ---- a live connection ----------------------------------------------------------------------
 
@@ -385,7 +391,8 @@ struct TcpNetwork::Impl {
 
   void read_header(const std::shared_ptr<Link>& link, const std::shared_ptr<Connection>& conn) {
     asio::async_read(
-        conn->socket, asio::buffer(conn->header), [this, link, conn](std::error_code ec, std::size_t) {
+        conn->socket, asio::buffer(conn->header),
+        [this, link, conn](std::error_code ec, std::size_t) {
           if (ec || stopping) return lost(link, conn, ec ? ec.message() : "stopping");
           const std::uint32_t length = codec::frame_length(conn->header);
           const std::uint32_t max = max_frame(conn->channel);
@@ -442,10 +449,10 @@ struct TcpNetwork::Impl {
     link->queue.push_back(std::move(frame));
     if (link->queued_bytes > options.max_queued_bytes) {
       if (link->conn) {
-        log(LogLevel::warn, fmt::format("server {} is not keeping up ({} bytes queued on the {} "
-                                        "port): dropping the connection",
-                                        link->peer, link->queued_bytes,
-                                        codec::to_string(link->channel)));
+        log(LogLevel::warn,
+            fmt::format("server {} is not keeping up ({} bytes queued on the {} "
+                        "port): dropping the connection",
+                        link->peer, link->queued_bytes, codec::to_string(link->channel)));
         lost(link, link->conn, "too slow");
       }
       drop_if_unreachable(*link);
@@ -557,8 +564,8 @@ ServerId TcpNetwork::self() const noexcept {
 
 TcpStats TcpNetwork::stats() const {
   const Counters& c = impl_->counters;
-  return TcpStats{c.accepted.load(), c.dialled.load(), c.rejected.load(), c.bad_frames.load(),
-                  c.sent.load(),     c.received.load(), c.dropped.load(), c.batches.load()};
+  return TcpStats{c.accepted.load(), c.dialled.load(),  c.rejected.load(), c.bad_frames.load(),
+                  c.sent.load(),     c.received.load(), c.dropped.load(),  c.batches.load()};
 }
 
 std::uint16_t TcpNetwork::election_port() const {

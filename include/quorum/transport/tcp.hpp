@@ -116,8 +116,7 @@ class QUORUM_API TcpNetwork {
 class AsioTcpTransport {
  public:
   using Network = TcpNetwork;
-  AsioTcpTransport(TcpNetwork& network, ServerId self) noexcept
-      : network_(&network), self_(self) {}
+  AsioTcpTransport(TcpNetwork& network, ServerId self) noexcept : network_(&network), self_(self) {}
   void send(ServerId to, const Message& message) { network_->send(self_, to, message); }
   ServerId self() const noexcept { return self_; }
 

@@ -96,7 +96,8 @@ TEST_CASE("a single server, or none, is standalone", "[config]") {
 }
 
 TEST_CASE("each error names the file, the line and what is wrong", "[config]") {
-  CHECK(error_of("dataDir=/d\ntickTime=abc\n") == "zoo.cfg:2: tickTime: 'abc' is not a whole number");
+  CHECK(error_of("dataDir=/d\ntickTime=abc\n") ==
+        "zoo.cfg:2: tickTime: 'abc' is not a whole number");
   CHECK(error_of("dataDir=/d\ntickTime=0\n") ==
         "zoo.cfg:2: tickTime: 0 is out of range (1..3600000)");
   CHECK(error_of("dataDir=/d\ntickTime=99999999999999999999\n") ==
@@ -204,9 +205,9 @@ TEST_CASE("myid: the first line's number, errors naming the file", "[config]") {
   std::ofstream(dir.path() / "myid") << "  3\nignored\n";
   CHECK(read_myid(dir.path()) == 3);
   std::ofstream(dir.path() / "myid") << "three\n";
-  CHECK_THROWS_WITH(read_myid(dir.path()),
-                    (dir.path() / "myid").string() +
-                        ":1: 'three' is not a server id (a positive whole number)");
+  CHECK_THROWS_WITH(
+      read_myid(dir.path()),
+      (dir.path() / "myid").string() + ":1: 'three' is not a server id (a positive whole number)");
   std::filesystem::remove(dir.path() / "myid");
   CHECK_THROWS_WITH(read_myid(dir.path()),
                     (dir.path() / "myid").string() +
@@ -222,9 +223,10 @@ TEST_CASE("a member's id must have a server line", "[config]") {
 
 TEST_CASE("ensemble identity: equal server lines agree, any difference does not", "[config]") {
   const ZooConfig a = parse_zoo_cfg(seed_cfg);
-  std::string reordered = "dataDir=/elsewhere\ninitLimit=3\nsyncLimit=2\nclientPort=2182\n"
-                          "server.3=node3:2888:3888\nserver.1=node1:2888:3888\n"
-                          "server.2=node2:2888:3888\n";
+  std::string reordered =
+      "dataDir=/elsewhere\ninitLimit=3\nsyncLimit=2\nclientPort=2182\n"
+      "server.3=node3:2888:3888\nserver.1=node1:2888:3888\n"
+      "server.2=node2:2888:3888\n";
   CHECK(ensemble_identity(a) == ensemble_identity(parse_zoo_cfg(reordered)));
   std::string moved = seed_cfg;
   moved.replace(moved.find("node3:2888"), 10, "node3:2889");
