@@ -83,6 +83,10 @@ class Node {
     config.session_id_clock_ms = since_zero.count();
     if constexpr (ThreadedStorage<StoragePolicy>)
       storage_.set_durability_listener([this] { loop_.post([](Work& w) { w.durable = true; }); });
+    // A network that sees connections break (TCP) says so; the member reacts on its thread.
+    if constexpr (requires { hub_.set_peer_lost(std::function<void(ServerId)>{}); })
+      hub_.set_peer_lost(
+          [this](ServerId peer) { loop_.post([peer](Work& w) { w.lost_peers.push_back(peer); }); });
     core_ = std::make_unique<Core>(config, transport_, storage_);
     if (role_observer_) core_->set_role_observer(role_observer_);
     port_->set_running(true);
@@ -95,6 +99,8 @@ class Node {
   void stop() {
     port_->set_running(false);
     if constexpr (ThreadedStorage<StoragePolicy>) storage_.set_durability_listener({});
+    if constexpr (requires { hub_.set_peer_lost(std::function<void(ServerId)>{}); })
+      hub_.set_peer_lost({});
     loop_.stop();
     // The member thread, which starts snapshots, is gone; one still being written finishes
     // (its result, posted to the stopped loop, is dropped at the next start: the file stays
@@ -189,6 +195,7 @@ class Node {
     std::vector<Call> calls;
     bool durable = false;             // the storage's writer made more of the log durable
     std::vector<Snapshot> snapshots;  // written in the background, to adopt
+    std::vector<ServerId> lost_peers;  // the network's connections to them broke
   };
 
   // The ClientPort of this node; outlives it when Sessions do, and then answers CONNECTIONLOSS.
@@ -311,6 +318,7 @@ class Node {
       work.snapshots.clear();
     }
     if (work.durable) c.log_durable(now);
+    for (ServerId peer : work.lost_peers) c.connection_lost(peer, now);
     for (auto& in : inbox) c.receive(in.from, in.message, now);
     c.begin_batch();  // the step's writes travel to the leader together
     for (Call& call : work.calls) {

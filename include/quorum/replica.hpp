@@ -167,6 +167,15 @@ class Replica {
     if (!stopped(now)) end_role(now, "leader lost (host)");
   }
 
+  /// The transport's connection to `peer` broke (a TCP connection closed). A follower whose
+  /// leader it was looks for another at once, as a ZooKeeper learner does when its socket to
+  /// the leader fails, instead of waiting syncLimit ticks for silence to tell it.
+  void connection_lost(ServerId peer, Instant now) {
+    if (stopped(now)) return;
+    if (std::holds_alternative<FollowerCore>(role_) && peer == leader())
+      end_role(now, "lost the connection to leader " + std::to_string(peer));
+  }
+
   /// Non-empty once the member stopped for good because its storage failed: it sends nothing
   /// more and ignores everything; the host restarts it from disk (a new Replica) if it can.
   const std::string& halted() const noexcept { return halted_; }

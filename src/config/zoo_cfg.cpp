@@ -160,6 +160,12 @@ class Parser {
       config_.purge_interval_hours = number<int>(p, 0, 1'000'000);
     } else if (k == "snapCount") {
       config_.snap_count = number<std::uint64_t>(p, 2, 1'000'000'000'000ull);
+    } else if (k == "fastleader.finalizeWait") {
+      config_.finalize_wait_ms = number<int>(p, 0, 60'000);
+    } else if (k == "fastleader.minNotificationInterval") {
+      config_.min_notification_interval_ms = number<int>(p, 1, 3'600'000);
+    } else if (k == "fastleader.maxNotificationInterval") {
+      config_.max_notification_interval_ms = number<int>(p, 1, 3'600'000);
     } else if (k == "standaloneEnabled") {
       config_.standalone_enabled = boolean(p);
     } else if (k == "4lw.commands.whitelist") {
@@ -296,6 +302,10 @@ class Parser {
     if (c.min_session_timeout_ms > c.max_session_timeout_ms)
       fail(fmt::format("minSessionTimeout {} is above maxSessionTimeout {}",
                        c.min_session_timeout_ms, c.max_session_timeout_ms));
+    if (c.min_notification_interval_ms > c.max_notification_interval_ms)
+      fail(fmt::format("fastleader.minNotificationInterval {} is above "
+                       "fastleader.maxNotificationInterval {}",
+                       c.min_notification_interval_ms, c.max_notification_interval_ms));
     if (!c.standalone()) {
       if (c.init_limit == 0) fail("initLimit is not set (required with more than one server)");
       if (c.sync_limit == 0) fail("syncLimit is not set (required with more than one server)");
@@ -417,6 +427,11 @@ NodeConfig node_config(const ZooConfig& config, ServerId self) {
   n.min_session_ticks = std::max(1, (config.min_session_timeout_ms + tick - 1) / tick);
   n.max_session_ticks = std::max(n.min_session_ticks, config.max_session_timeout_ms / tick);
   n.snap_count = config.snap_count;
+  n.replica.finalize_wait = std::chrono::milliseconds(config.finalize_wait_ms);
+  n.replica.min_notification_interval =
+      std::chrono::milliseconds(config.min_notification_interval_ms);
+  n.replica.max_notification_interval =
+      std::chrono::milliseconds(config.max_notification_interval_ms);
   return n;
 }
 

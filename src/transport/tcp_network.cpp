@@ -386,6 +386,10 @@ struct TcpNetwork::Impl {
     if (stopping) return;
     log(LogLevel::info, fmt::format("lost the {} connection with server {}: {}",
                                     codec::to_string(link->channel), link->peer, why));
+    if (link->channel == Channel::quorum) {
+      std::lock_guard lock(deliver_mutex);
+      if (peer_lost) peer_lost(link->peer);
+    }
     if (link->dials() && !link->dialling) dial(link);
   }
 
@@ -513,6 +517,7 @@ struct TcpNetwork::Impl {
   bool stopping = false;                             // network thread only
   std::mutex deliver_mutex;
   Deliver deliver;
+  std::function<void(ServerId)> peer_lost;  // under deliver_mutex
   Counters counters;
   const std::chrono::steady_clock::time_point origin = std::chrono::steady_clock::now();
   std::thread thread;  // last: started once everything else exists
@@ -531,6 +536,11 @@ void TcpNetwork::detach(ServerId id) {
   QUORUM_ASSERT(id == impl_->options.self, "a TcpNetwork carries one member's messages");
   std::lock_guard lock(impl_->deliver_mutex);
   impl_->deliver = nullptr;
+}
+
+void TcpNetwork::set_peer_lost(std::function<void(ServerId)> observer) {
+  std::lock_guard lock(impl_->deliver_mutex);
+  impl_->peer_lost = std::move(observer);
 }
 
 void TcpNetwork::send(ServerId from, ServerId to, const Message& message) {

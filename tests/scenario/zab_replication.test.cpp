@@ -73,6 +73,27 @@ TEST_CASE("the leader fails - a new epoch begins and writes continue - it return
   CHECK(c.storage(3).current_epoch() == 2);
 }
 
+TEST_CASE("a follower told its connection to the leader broke looks for a leader at once",
+          "[scenario]") {
+  ReplicaCluster c({.servers = 3, .seed = 1});
+  for (ServerId id : {1, 2, 3}) c.start(id);
+  REQUIRE(c.run_until_serving() == 3);
+  // Another peer's connection, or the leader's own view of a follower: nothing changes.
+  c.replica(1).connection_lost(2, c.now());
+  c.replica(3).connection_lost(1, c.now());
+  CHECK(c.replica(1).serving());
+  CHECK(c.replica(3).serving());
+  // Its leader's: LOOKING now, not syncLimit ticks later.
+  c.replica(1).connection_lost(3, c.now());
+  CHECK_FALSE(c.replica(1).serving());
+  CHECK(c.replica(1).state() == PeerState::looking);
+  // It finds the same leader again (3 still leads 2), and writes go on.
+  REQUIRE(c.run_until([&] { return c.replica(1).serving(); }, 10s));
+  CHECK(c.replica(1).leader() == 3);
+  REQUIRE(c.submit(1, writes("x", 3)));
+  REQUIRE(c.run_until([&] { return all_committed(c, {1, 2, 3}, Zxid::make(1, 3)); }, 10s));
+}
+
 TEST_CASE("ZOOKEEPER-3642 - an interrupted sync leaves only durable - committed state applied",
           "[scenario]") {
   ReplicaCluster c({.servers = 3, .seed = 4});

@@ -60,6 +60,13 @@ struct ZooConfig {
   int purge_interval_hours = 0;
   std::uint64_t snap_count = 100'000;
   bool standalone_enabled = true;
+  /// Election timing (ms). fastleader.minNotificationInterval / maxNotificationInterval are
+  /// ZooKeeper's (zookeeper.fastleader.*: the re-send interval while LOOKING, doubling);
+  /// fastleader.finalizeWait is ours (ZooKeeper's is a fixed 200 ms): how long a member that
+  /// sees a quorum for its vote waits for a better one. A LAN can use a few tens of ms.
+  int finalize_wait_ms = 200;
+  int min_notification_interval_ms = 200;
+  int max_notification_interval_ms = 60'000;
   std::vector<std::string> four_letter_words{"srvr"};  ///< 4lw.commands.whitelist
   std::vector<ServerEntry> servers;
   /// Unknown keys, duplicates, even or oversized ensembles: "zoo.cfg:9: ..." each.

@@ -202,6 +202,13 @@ class NodeCore {
   }
 
   /// create, delete, setData, setACL, multi (check rides in multi).
+  /// The network lost its connection to `peer` (see Replica::connection_lost).
+  void connection_lost(ServerId peer, Instant now) {
+    now_ = now;
+    replica_.connection_lost(peer, now);
+    rearm();
+  }
+
   void write(std::int64_t id, tree::RequestBody body, ReplyHandler done, Instant now) {
     now_ = now;
     Client* c = client(id, done);

@@ -94,6 +94,10 @@ class QUORUM_API TcpNetwork {
   void attach(ServerId id, Deliver deliver);
   /// No more deliveries; when it returns none is in progress.
   void detach(ServerId id);
+  /// Called (on the network's thread) when an established quorum-port connection to a peer
+  /// breaks; the member's thread should hear of it (Node wires this to connection_lost).
+  /// When it returns, no call of the previous observer is in progress.
+  void set_peer_lost(std::function<void(ServerId peer)> observer);
   /// Queues `message` for `to`; lost if `to` stays unreachable (the protocols retry).
   void send(ServerId from, ServerId to, const Message& message);
 

@@ -248,3 +248,21 @@ TEST_CASE("node_config carries voters, ticks, limits and session bounds", "[conf
   CHECK(odd.min_session_ticks == 3);  // 2.5 ticks rounds up
   CHECK(odd.max_session_ticks == 4);  // 4.5 ticks rounds down
 }
+
+TEST_CASE("election timing keys: ZooKeeper's fastleader.* and our finalizeWait", "[config]") {
+  const NodeConfig n = node_config(
+      parse_zoo_cfg(base + "fastleader.finalizeWait=30\nfastleader.minNotificationInterval=25\n"
+                           "fastleader.maxNotificationInterval=400\n"),
+      1);
+  CHECK(n.replica.finalize_wait == std::chrono::milliseconds(30));
+  CHECK(n.replica.min_notification_interval == std::chrono::milliseconds(25));
+  CHECK(n.replica.max_notification_interval == std::chrono::milliseconds(400));
+  const NodeConfig d = node_config(parse_zoo_cfg(base), 1);
+  CHECK(d.replica.finalize_wait == std::chrono::milliseconds(200));
+  CHECK(error_of(base + "fastleader.minNotificationInterval=500\n"
+                        "fastleader.maxNotificationInterval=400\n") ==
+        "zoo.cfg: fastleader.minNotificationInterval 500 is above "
+        "fastleader.maxNotificationInterval 400");
+  CHECK(error_of(base + "fastleader.finalizeWait=-1\n") ==
+        "zoo.cfg:6: fastleader.finalizeWait: -1 is out of range (0..60000)");
+}
