@@ -2,10 +2,11 @@
 // zoo.cfg + myid as quorumd, builds Node<AsioTcpTransport, FileStorage>, and uses Sessions
 // exactly as in process. Its "service" is a line protocol on stdin, one command per line:
 //
-//   create PATH DATA | set PATH DATA | get PATH | sync PATH | mode | quit
+//   create PATH DATA | set PATH DATA | get PATH | sync PATH | mode | zxid | quit
 //
-// answered with one line each: "ok ...", "data DATA version N", "mode leader|follower|looking"
-// or "error MESSAGE". It prints "serving" once the ensemble has a leader.
+// answered with one line each: "ok ...", "data DATA version N", "mode leader|follower|looking",
+// "zxid 0x..." (the last zxid this session has seen) or "error MESSAGE". It prints "serving" once
+// the ensemble has a leader.
 //
 //   tcp_service --config zoo.cfg
 #include <fmt/format.h>
@@ -65,9 +66,11 @@ int main(int argc, char** argv) {
       in >> command >> path >> data;
       try {
         if (command == "create") {
-          std::cout << "ok " << session.create(path, data).path << std::endl;
+          const auto created = session.create(path, data);
+          std::cout << "ok " << created.path << std::endl;
         } else if (command == "set") {
-          std::cout << "ok version " << session.set_data(path, data).version << std::endl;
+          const auto stat = session.set_data(path, data);
+          std::cout << "ok version " << stat.version << std::endl;
         } else if (command == "get") {
           const auto r = session.get_data(path);
           std::cout << "data " << r.data << " version " << r.stat.version << std::endl;
@@ -77,10 +80,12 @@ int main(int argc, char** argv) {
         } else if (command == "mode") {
           const auto s = node.status();
           std::cout << "mode "
-                    << (!s.serving                                  ? "looking"
+                    << (!s.serving                              ? "looking"
                         : s.state == quorum::PeerState::leading ? "leader"
-                                                                    : "follower")
+                                                                : "follower")
                     << std::endl;
+        } else if (command == "zxid") {
+          std::cout << fmt::format("zxid {:#x}", session.last_zxid_seen().value) << std::endl;
         } else if (command == "quit") {
           break;
         } else {

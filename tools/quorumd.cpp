@@ -60,8 +60,8 @@ class Logger {
         1000;
     std::lock_guard lock(mutex_);
     fmt::print(stderr, "{:%Y-%m-%d %H:%M:%S}.{:03d} [myid:{}] {:<5} {}\n",
-               fmt::localtime(std::chrono::system_clock::to_time_t(now)), ms, id_,
-               upper(level), message);
+               fmt::localtime(std::chrono::system_clock::to_time_t(now)), ms, id_, upper(level),
+               message);
     std::fflush(stderr);
   }
 
@@ -101,11 +101,16 @@ std::optional<Args> parse_args(int argc, char** argv) {
       a.config = argv[++i];
     } else if (arg == "--log-level" && i + 1 < argc) {
       const std::string l = argv[++i];
-      if (l == "debug") a.level = LogLevel::debug;
-      else if (l == "info") a.level = LogLevel::info;
-      else if (l == "warn") a.level = LogLevel::warn;
-      else if (l == "error") a.level = LogLevel::error;
-      else return std::nullopt;
+      if (l == "debug")
+        a.level = LogLevel::debug;
+      else if (l == "info")
+        a.level = LogLevel::info;
+      else if (l == "warn")
+        a.level = LogLevel::warn;
+      else if (l == "error")
+        a.level = LogLevel::error;
+      else
+        return std::nullopt;
     } else if (a.command.empty() && arg.rfind("--", 0) != 0) {
       a.command = arg;
     } else {
@@ -183,12 +188,12 @@ void log_role(const quorum::RoleEvent& e) {
       logger(LogLevel::info, fmt::format("FOLLOWING: server {} leads", e.leader));
       break;
     case K::synced:
-      logger(LogLevel::info, fmt::format("synced with leader {} by {}", e.leader,
-                                         quorum::to_string(e.sync_mode)));
+      logger(LogLevel::info,
+             fmt::format("synced with leader {} by {}", e.leader, quorum::to_string(e.sync_mode)));
       break;
     case K::established:
-      logger(LogLevel::info, fmt::format("serving: epoch {} established, leader {}", e.epoch,
-                                         e.leader));
+      logger(LogLevel::info,
+             fmt::format("serving: epoch {} established, leader {}", e.epoch, e.leader));
       break;
     case K::failed:
       logger(LogLevel::warn, fmt::format("LOOKING: {}", e.why));
@@ -218,9 +223,8 @@ int serve_until_signalled(Member& node, const sigset_t& signals) {
 template <class Transport>
 int run_member(typename Transport::Network& network, const quorum::config::ZooConfig& c,
                ServerId self, quorum::storage::FileStorage& storage, const sigset_t& signals) {
-  quorum::Node<Transport, quorum::storage::FileStorage> node(network,
-                                                             quorum::config::node_config(c, self),
-                                                             storage);
+  quorum::Node<Transport, quorum::storage::FileStorage> node(
+      network, quorum::config::node_config(c, self), storage);
   node.set_role_observer(log_role);
   node.start();
   std::unique_ptr<quorum::server::ClientPort> client;
@@ -238,8 +242,8 @@ int run_member(typename Transport::Network& network, const quorum::config::ZooCo
     };
     o.log = [](const std::string& line) { logger(LogLevel::debug, line); };
     client = std::make_unique<quorum::server::ClientPort>(std::move(o));
-    logger(LogLevel::info, fmt::format("client port {}:{}", address->host.empty() ? "*" : address->host,
-                                       address->port));
+    logger(LogLevel::info, fmt::format("client port {}:{}",
+                                       address->host.empty() ? "*" : address->host, address->port));
   }
   const int rc = serve_until_signalled(node, signals);
   client.reset();
@@ -250,14 +254,16 @@ int run_member(typename Transport::Network& network, const quorum::config::ZooCo
 int foreground(const Args& a, const sigset_t& signals) {
   const quorum::config::ZooConfig c = quorum::config::load_zoo_cfg(a.config);
   ServerId self = 1;
-  if (!c.servers.empty() || fs::exists(c.data_dir / "myid")) self = quorum::config::read_myid(c.data_dir);
+  if (!c.servers.empty() || fs::exists(c.data_dir / "myid"))
+    self = quorum::config::read_myid(c.data_dir);
   quorum::config::check_member(c, self);
   logger.set(a.level, self);
   for (const std::string& w : c.warnings) logger(LogLevel::warn, w);
 
   const fs::path pid = pid_file(c);
   if (const auto other = read_pid(pid); other && *other != ::getpid() && alive(*other)) {
-    logger(LogLevel::error, fmt::format("already running as process {} ({})", *other, pid.string()));
+    logger(LogLevel::error,
+           fmt::format("already running as process {} ({})", *other, pid.string()));
     return 1;
   }
   fs::create_directories(c.data_dir);
@@ -279,7 +285,8 @@ int foreground(const Args& a, const sigset_t& signals) {
   logger(LogLevel::info,
          fmt::format("server {} starting ({}), last logged zxid {:#x}", self,
                      c.standalone() ? "standalone" : fmt::format("{} voters", c.voters().size()),
-                     static_cast<std::uint64_t>(std::max<std::int64_t>(storage.last_logged_zxid().value, 0))));
+                     static_cast<std::uint64_t>(
+                         std::max<std::int64_t>(storage.last_logged_zxid().value, 0))));
   const PidFile written(pid);
   int rc = 0;
   if (c.standalone()) {
@@ -363,7 +370,8 @@ int stop(const Args& a) {
     return 0;
   }
   const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (alive(*pid) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  while (alive(*pid) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
   if (alive(*pid)) {
     std::printf("FAILED: process %d is still running after 30 s\n", static_cast<int>(*pid));
     return 1;
@@ -382,8 +390,9 @@ int status(const Args& a) {
   }
   std::printf("Using config: %s\n", a.config.c_str());
   if (!address) {
-    std::printf("Unable to find the client port in %s (clientPort, or ;port on this server's line)\n",
-                a.config.c_str());
+    std::printf(
+        "Unable to find the client port in %s (clientPort, or ;port on this server's line)\n",
+        a.config.c_str());
     return 1;
   }
   const std::string host =

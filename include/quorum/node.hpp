@@ -193,8 +193,8 @@ class Node {
   struct Work {
     bool start = false;
     std::vector<Call> calls;
-    bool durable = false;             // the storage's writer made more of the log durable
-    std::vector<Snapshot> snapshots;  // written in the background, to adopt
+    bool durable = false;              // the storage's writer made more of the log durable
+    std::vector<Snapshot> snapshots;   // written in the background, to adopt
     std::vector<ServerId> lost_peers;  // the network's connections to them broke
   };
 

@@ -303,9 +303,10 @@ class Parser {
       fail(fmt::format("minSessionTimeout {} is above maxSessionTimeout {}",
                        c.min_session_timeout_ms, c.max_session_timeout_ms));
     if (c.min_notification_interval_ms > c.max_notification_interval_ms)
-      fail(fmt::format("fastleader.minNotificationInterval {} is above "
-                       "fastleader.maxNotificationInterval {}",
-                       c.min_notification_interval_ms, c.max_notification_interval_ms));
+      fail(
+          fmt::format("fastleader.minNotificationInterval {} is above "
+                      "fastleader.maxNotificationInterval {}",
+                      c.min_notification_interval_ms, c.max_notification_interval_ms));
     if (!c.standalone()) {
       if (c.init_limit == 0) fail("initLimit is not set (required with more than one server)");
       if (c.sync_limit == 0) fail("syncLimit is not set (required with more than one server)");

@@ -16,12 +16,12 @@ using asio::ip::tcp;
 
 std::string srvr_text(const ServerState& s) {
   if (!s.serving) return "This ZooKeeper instance is not currently serving requests\n";
-  std::string out = fmt::format("Zookeeper version: 3.8.0-quorum-{}, built on unknown\n",
-                                version_string);
+  std::string out =
+      fmt::format("Zookeeper version: 3.8.0-quorum-{}, built on unknown\n", version_string);
   out += "Latency min/avg/max: 0/0.0/0\n";
   out += "Received: 0\nSent: 0\nConnections: 0\nOutstanding: 0\n";
-  out += fmt::format("Zxid: {:#x}\n", static_cast<std::uint64_t>(std::max<std::int64_t>(
-                                          s.zxid.value, 0)));
+  out += fmt::format("Zxid: {:#x}\n",
+                     static_cast<std::uint64_t>(std::max<std::int64_t>(s.zxid.value, 0)));
   out += fmt::format("Mode: {}\n", s.mode);
   out += fmt::format("Node count: {}\n", s.node_count);
   if (s.mode == "leader") out += "Proposal sizes last/min/max: -1/-1/-1\n";
@@ -97,8 +97,9 @@ struct ClientPort::Impl {
       if (!is_word) {
         // A session request (a length prefix): the session protocol is not served yet.
         if (options.log)
-          options.log("client port: a ZooKeeper session request; this build answers only "
-                      "four-letter words: closed");
+          options.log(
+              "client port: a ZooKeeper session request; this build answers only "
+              "four-letter words: closed");
         std::error_code ignored;
         c->timer.cancel();
         c->socket.close(ignored);

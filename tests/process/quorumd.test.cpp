@@ -130,16 +130,18 @@ void send_garbage(std::uint16_t port, const std::string& bytes) {
 
 }  // namespace
 
-TEST_CASE("quorumd: three servers elect; the leader is SIGKILLed; a new one leads; the old one "
-          "rejoins and catches up",
-          "[quorumd]") {
+TEST_CASE(
+    "quorumd: three servers elect; the leader is SIGKILLed; a new one leads; the old one "
+    "rejoins and catches up",
+    "[quorumd]") {
   Cluster c;
   for (int id : {1, 2, 3}) c.start(id);
   const auto first = c.leader({1, 2, 3});
   REQUIRE(first);
 
   // `quorumd status` prints the mode as zkServer.sh status does.
-  const auto [status_out, status_rc] = run_quorumd({"status", "--config", c.config(*first).string()});
+  const auto [status_out, status_rc] =
+      run_quorumd({"status", "--config", c.config(*first).string()});
   CHECK(status_rc == 0);
   CHECK(status_out.find("Mode: leader\n") != std::string::npos);
   CHECK(status_out.find("Client port found: " + std::to_string(c.ports(*first).client)) !=

@@ -259,8 +259,10 @@ TEST_CASE("over TCP: garbage, truncated and oversized frames, half-open connecti
       s.create("/survived", "yes");
       created = true;
     } catch (const std::system_error& err) {
-      if (err.code() == make_error_code(errc::node_exists)) created = true;  // an earlier try
-      else if (err.code() != make_error_code(errc::connection_loss)) throw;
+      if (err.code() == make_error_code(errc::node_exists))
+        created = true;  // an earlier try
+      else if (err.code() != make_error_code(errc::connection_loss))
+        throw;
       std::this_thread::sleep_for(50ms);
     }
   }

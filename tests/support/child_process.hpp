@@ -22,11 +22,19 @@ namespace quorum::test {
 
 class Child {
  public:
-  explicit Child(std::vector<std::string> args, bool with_stderr = false) {
+  /// `with_stdin`: its standard input is a pipe that write_line() feeds.
+  explicit Child(std::vector<std::string> args, bool with_stderr = false, bool with_stdin = false) {
     int fds[2];
     REQUIRE(pipe(fds) == 0);
+    int in[2] = {-1, -1};
+    if (with_stdin) REQUIRE(pipe(in) == 0);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
+    if (with_stdin) {
+      posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+      posix_spawn_file_actions_addclose(&actions, in[0]);
+      posix_spawn_file_actions_addclose(&actions, in[1]);
+    }
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
     if (with_stderr) posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
     posix_spawn_file_actions_addclose(&actions, fds[0]);
@@ -38,6 +46,10 @@ class Child {
     posix_spawn_file_actions_destroy(&actions);
     close(fds[1]);
     fd_ = fds[0];
+    if (with_stdin) {
+      close(in[0]);
+      stdin_ = in[1];
+    }
     REQUIRE(rc == 0);
   }
   Child(const Child&) = delete;
@@ -45,10 +57,19 @@ class Child {
   Child(Child&& other) noexcept
       : pid_(std::exchange(other.pid_, -1)),
         fd_(std::exchange(other.fd_, -1)),
+        stdin_(std::exchange(other.stdin_, -1)),
         buffer_(std::move(other.buffer_)) {}
   ~Child() {
     kill_now();
     if (fd_ >= 0) close(fd_);
+    if (stdin_ >= 0) close(stdin_);
+  }
+
+  /// Writes `text` and a newline to its standard input.
+  void write_line(const std::string& text) {
+    const std::string line = text + "\n";
+    ::signal(SIGPIPE, SIG_IGN);  // a child that died is a failed check, not a dead test
+    REQUIRE(::write(stdin_, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
   }
 
   // The next line, or nothing at end of output or after `timeout`.
@@ -60,8 +81,8 @@ class Child {
         buffer_.erase(0, nl + 1);
         return l;
       }
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return std::nullopt;
       pollfd p{fd_, POLLIN, 0};
       if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -110,6 +131,7 @@ class Child {
  private:
   pid_t pid_ = -1;
   int fd_ = -1;
+  int stdin_ = -1;
   std::string buffer_;
   int exit_code_ = -1;
 };
