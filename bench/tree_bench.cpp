@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "quorum/inproc_ensemble.hpp"
+#include "session_load.hpp"
 #include "tree_txns.hpp"
 
 using namespace std::chrono_literals;
@@ -163,112 +164,40 @@ quorum::NodeConfig bench_config() {
   return base;
 }
 
-// One session's closed loop: keeps `window` operations outstanding until told to stop.
-struct Loop {
-  quorum::Session session;
-  std::string kind;
-  std::string prefix;
-  std::size_t window = 0;
-  std::atomic<bool>* stop = nullptr;
-  std::mutex mutex;
-  std::condition_variable idle;
-  std::size_t outstanding = 0;
-  std::uint64_t next = 0;
-  std::uint64_t done = 0;
-  std::uint64_t errors = 0;
-  std::vector<double> latencies_us;
-
-  void issue_locked(std::unique_lock<std::mutex>& lock) {
-    while (!stop->load() && outstanding < window) {
-      ++outstanding;
-      const std::uint64_t n = next++;
-      const auto started = Clock::now();
-      lock.unlock();
-      auto finish = [this, started](std::error_code ec) {
-        std::unique_lock l(mutex);
-        --outstanding;
-        ++done;
-        errors += ec ? 1u : 0u;
-        latencies_us.push_back(
-            std::chrono::duration<double, std::micro>(Clock::now() - started).count());
-        issue_locked(l);
-        idle.notify_all();
-      };
-      const std::string value(100, 'v');
-      if (kind == "create") {
-        session.async_create(prefix + "/c" + std::to_string(n), value, {},
-                             [finish](std::error_code ec, quorum::CreateResult) { finish(ec); });
-      } else if (kind == "set_data") {
-        session.async_set_data(prefix, value, -1,
-                               [finish](std::error_code ec, quorum::tree::Stat) { finish(ec); });
-      } else {
-        session.async_get_data(prefix, quorum::Watch::no,
-                               [finish](std::error_code ec, quorum::DataResult) { finish(ec); });
-      }
-      lock.lock();
-    }
-  }
-};
-
 void throughput_case(quorum::InProcEnsemble& e, const std::string& kind, std::size_t sessions,
                      std::size_t window, double seconds) {
-  std::atomic<bool> stop{false};
-  std::vector<std::unique_ptr<Loop>> loops;
   static int round = 0;
   ++round;
+  std::vector<quorum::Session> owned;
+  std::vector<quorum::Session*> ptrs;
+  std::vector<std::string> paths;
   for (std::size_t i = 0; i < sessions; ++i) {
-    auto loop = std::make_unique<Loop>();
-    loop->session = e[static_cast<quorum::ServerId>(1 + i % 3)].open_session();
-    loop->kind = kind;
-    loop->window = window;
-    loop->stop = &stop;
-    loop->prefix = "/r" + std::to_string(round) + "s" + std::to_string(i);
-    loop->session.create(loop->prefix, std::string(100, 'v'));
-    loops.push_back(std::move(loop));
+    owned.push_back(e[static_cast<quorum::ServerId>(1 + i % 3)].open_session());
+    paths.push_back("/r" + std::to_string(round) + "s" + std::to_string(i));
+    owned.back().create(paths.back(), std::string(100, 'v'));
   }
-  const auto t0 = Clock::now();
+  for (auto& s : owned) ptrs.push_back(&s);
   const double cpu0 = process_cpu_seconds();
   const std::uint64_t allocations0 = allocations.load();
-  for (auto& loop : loops) {
-    std::unique_lock lock(loop->mutex);
-    loop->issue_locked(lock);
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  std::uint64_t done = 0, errors = 0;
-  std::vector<double> latencies;
-  for (auto& loop : loops) {
-    std::unique_lock lock(loop->mutex);
-    loop->idle.wait_for(lock, 30s, [&] { return loop->outstanding == 0; });
-    done += loop->done;
-    errors += loop->errors;
-    latencies.insert(latencies.end(), loop->latencies_us.begin(), loop->latencies_us.end());
-  }
-  const double elapsed = seconds_since(t0);
+  const bench::LoadResult r = bench::run_load(ptrs, paths, kind, window, seconds);
   const double cpu = process_cpu_seconds() - cpu0;
-  const double per_op = done ? 1.0 / static_cast<double>(done) : 0.0;
+  const double per_op = r.ops ? 1.0 / static_cast<double>(r.ops) : 0.0;
   const double allocs = static_cast<double>(allocations.load() - allocations0);
-  std::sort(latencies.begin(), latencies.end());
-  const auto pct = [&](double p) {
-    return latencies.empty()
-               ? 0.0
-               : latencies[static_cast<std::size_t>(p * static_cast<double>(latencies.size() - 1))];
-  };
   std::cout << nlohmann::json{{"bench", "tree_ops"},
                               {"op", kind},
                               {"sessions", sessions},
                               {"outstanding_per_session", window},
-                              {"ops", done},
-                              {"errors", errors},
-                              {"ops_per_s", static_cast<double>(done) / elapsed},
-                              {"p50_us", pct(0.50)},
-                              {"p99_us", pct(0.99)},
+                              {"ops", r.ops},
+                              {"errors", r.errors},
+                              {"ops_per_s", r.per_second()},
+                              {"p50_us", r.percentile_us(0.50)},
+                              {"p99_us", r.percentile_us(0.99)},
                               {"cpu_us_per_op", cpu * 1e6 * per_op},
                               {"allocations_per_op", allocs * per_op},
                               {"cores", std::thread::hardware_concurrency()}}
                    .dump()
             << std::endl;
-  for (auto& loop : loops) loop->session.close();
+  for (auto& s : owned) s.close();
 }
 
 }  // namespace

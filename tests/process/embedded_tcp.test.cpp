@@ -41,15 +41,16 @@ std::string zxid_line(const std::string& srvr) {
 
 }  // namespace
 
-TEST_CASE("an embedding service and quorumd in one ensemble: writes survive the leader's "
-          "SIGKILL and the old leader catches up",
-          "[quorumd][embedded]") {
+TEST_CASE(
+    "an embedding service and quorumd in one ensemble: writes survive the leader's "
+    "SIGKILL and the old leader catches up",
+    "[quorumd][embedded]") {
   quorum::test::TempDir dir{"embedded-tcp-"};
   const auto p = quorum::test::free_ports(7);
   std::string servers;
   for (int id = 1; id <= 3; ++id)
-    servers += "server." + std::to_string(id) + "=127.0.0.1:" +
-               std::to_string(p[static_cast<std::size_t>(2 * id - 2)]) + ":" +
+    servers += "server." + std::to_string(id) +
+               "=127.0.0.1:" + std::to_string(p[static_cast<std::size_t>(2 * id - 2)]) + ":" +
                std::to_string(p[static_cast<std::size_t>(2 * id - 1)]) + "\n";
   const std::uint16_t client_port = p[6];
   auto config = [&](int id) {
@@ -88,8 +89,8 @@ TEST_CASE("an embedding service and quorumd in one ensemble: writes survive the 
   quorumd.reset();
   CHECK(ask(s1, "set /app v2") == "ok version 1");
   CHECK(ask(s2, "mode") == "mode leader");
-  for (int i = 0; i < 20; ++i) CHECK(ask(s2, "create /n" + std::to_string(i) + " x") ==
-                                     "ok /n" + std::to_string(i));
+  for (int i = 0; i < 20; ++i)
+    CHECK(ask(s2, "create /n" + std::to_string(i) + " x") == "ok /n" + std::to_string(i));
 
   // The old leader comes back as a follower and catches up: its last zxid is the leader's.
   quorumd = std::make_unique<Child>(
@@ -104,7 +105,7 @@ TEST_CASE("an embedding service and quorumd in one ensemble: writes survive the 
   REQUIRE(quorum::server::mode_of(answer) == "follower");
   CHECK(ask(s1, "create /last y") == "ok /last");
   const std::string last = ask(s1, "zxid");  // "zxid 0x..." of /last's create
-  REQUIRE(last.rfind("zxid 0x2", 0) == 0);  // epoch 2
+  REQUIRE(last.rfind("zxid 0x2", 0) == 0);   // epoch 2
   const std::string expected = "Zxid: " + last.substr(5);
   const auto caught_up = std::chrono::steady_clock::now() + 10s;
   while (zxid_line(srvr()) != expected && std::chrono::steady_clock::now() < caught_up)
