@@ -21,6 +21,10 @@ NodeConfig fast() {
   NodeConfig base;
   base.replica.finalize_wait = base.replica.min_notification_interval = 20ms;
   base.replica.tick = 100ms;
+  // Two seconds of silence before a member gives up on its leader or followers: under a
+  // sanitizer with the whole suite on two cores a member can stall for half a second, and
+  // these tests are about sessions, not failure detection.
+  base.replica.sync_limit = 20;
   return base;
 }
 

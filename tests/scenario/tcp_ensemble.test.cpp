@@ -70,6 +70,7 @@ class TcpEnsemble {
     c.replica.self = id;
     c.replica.voters = ids_;
     c.replica.tick = 100ms;
+    c.replica.sync_limit = 20;  // silence is not how these tests lose a leader (see below)
     c.replica.finalize_wait = 50ms;
     c.replica.min_notification_interval = 50ms;
     c.replica.max_notification_interval = 400ms;
