@@ -136,8 +136,8 @@ class Cluster {
     std::vector<std::string> reports;
     if (storage_->open(error, reports)) throw std::runtime_error(error);
     network_ = std::make_unique<quorum::TcpNetwork>(quorum::TcpOptions::from(config, 1));
-    embedded_ = std::make_unique<TcpMember>(*network_, quorum::config::node_config(config, 1),
-                                            *storage_);
+    embedded_ =
+        std::make_unique<TcpMember>(*network_, quorum::config::node_config(config, 1), *storage_);
     embedded_->start();
     return *embedded_;
   }
@@ -297,8 +297,7 @@ int main(int argc, char** argv) {
       const auto killed_at = Clock::now();
       c.kill_daemon(*leader);
       const auto after = write_until_committed(c.embedded(), Clock::now() + 30s);
-      const double ms =
-          std::chrono::duration<double, std::milli>(Clock::now() - killed_at).count();
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - killed_at).count();
       if (!after || after->epoch() <= before->epoch())
         throw std::runtime_error("no write committed in a new epoch");
       failovers.push_back(ms);
