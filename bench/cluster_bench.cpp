@@ -39,6 +39,7 @@
 #include "quorum/storage/file_storage.hpp"
 #include "quorum/transport/tcp.hpp"
 #include "session_load.hpp"
+#include "support/free_ports.hpp"
 
 extern char** environ;
 
@@ -50,17 +51,6 @@ using quorum::ServerId;
 namespace {
 
 using TcpMember = quorum::Node<quorum::AsioTcpTransport, quorum::storage::FileStorage>;
-
-std::vector<std::uint16_t> free_ports(std::size_t n) {
-  asio::io_context io;
-  std::vector<asio::ip::tcp::acceptor> held;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
-    held.emplace_back(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    ports.push_back(held.back().local_endpoint().port());
-  }
-  return ports;
-}
 
 // A quorumd in the foreground, its output in a log file; SIGKILLed when dropped.
 class Quorumd {
@@ -96,7 +86,7 @@ struct Member {
 class Cluster {
  public:
   explicit Cluster(const fs::path& root) : root_(root) {
-    const auto p = free_ports(9);
+    const auto p = quorum::test::free_ports(9);
     std::string servers;
     for (ServerId id = 1; id <= 3; ++id) {
       Member& m = members_[id];
@@ -218,14 +208,13 @@ void print_load(const std::string& setup, std::size_t outstanding, const bench::
   std::cout << j.dump() << std::endl;
 }
 
-// A write from member 1, retried until it commits; its zxid.
-std::optional<quorum::Zxid> write_until_committed(TcpMember& node, Clock::time_point deadline) {
+// A write through `session`, retried until it commits (a ZooKeeper client keeps its session
+// across a failover and retries CONNECTIONLOSS); its zxid.
+std::optional<quorum::Zxid> write_until_committed(quorum::Session& session,
+                                                  Clock::time_point deadline) {
   while (Clock::now() < deadline) {
     try {
-      quorum::Session s = node.open_session();
-      const quorum::tree::Stat st = s.set_data("/failover", "x");
-      s.close();
-      return st.mzxid;
+      return session.set_data("/failover", "x").mzxid;
     } catch (const std::system_error&) {
       std::this_thread::sleep_for(1ms);  // no leader yet: CONNECTIONLOSS
     }
@@ -292,11 +281,12 @@ int main(int argc, char** argv) {
         leader = c.leader({1, 2, 3}, 30s);
         if (!leader || *leader == 1) throw std::runtime_error("a quorumd does not lead");
       }
-      const auto before = write_until_committed(c.embedded(), Clock::now() + 10s);
+      quorum::Session session = c.embedded().open_session();
+      const auto before = write_until_committed(session, Clock::now() + 10s);
       if (!before) throw std::runtime_error("no write before the failover");
       const auto killed_at = Clock::now();
       c.kill_daemon(*leader);
-      const auto after = write_until_committed(c.embedded(), Clock::now() + 30s);
+      const auto after = write_until_committed(session, Clock::now() + 30s);
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - killed_at).count();
       if (!after || after->epoch() <= before->epoch())
         throw std::runtime_error("no write committed in a new epoch");

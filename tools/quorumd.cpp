@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -66,18 +67,10 @@ class Logger {
   }
 
  private:
-  static const char* upper(LogLevel l) {
-    switch (l) {
-      case LogLevel::debug:
-        return "DEBUG";
-      case LogLevel::info:
-        return "INFO";
-      case LogLevel::warn:
-        return "WARN";
-      case LogLevel::error:
-        return "ERROR";
-    }
-    return "?";
+  static std::string upper(LogLevel l) {
+    std::string name = quorum::to_string(l);
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
   }
   std::mutex mutex_;
   LogLevel level_ = LogLevel::info;
@@ -241,6 +234,7 @@ int run_member(typename Transport::Network& network, const quorum::config::ZooCo
       return quorum::server::ServerState{s.serving, mode_name(c, s.state), s.applied, s.znodes + 1};
     };
     o.log = [](const std::string& line) { logger(LogLevel::debug, line); };
+    o.sessions = node.client_port();
     client = std::make_unique<quorum::server::ClientPort>(std::move(o));
     logger(LogLevel::info, fmt::format("client port {}:{}",
                                        address->host.empty() ? "*" : address->host, address->port));

@@ -166,6 +166,9 @@ class Node {
   }
 
   Status status() const { return loop_.status(); }
+  /// The member's client calls, for a server that hands sessions to remote clients (the
+  /// ZooKeeper client port); outlives the node and then answers CONNECTIONLOSS.
+  std::shared_ptr<ClientPort> client_port() const { return port_; }
   template <class Predicate>
   bool wait_until(Predicate done, std::chrono::milliseconds timeout) const {
     return loop_.wait_until(done, timeout);

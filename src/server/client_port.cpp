@@ -9,17 +9,19 @@
 #include <thread>
 
 #include "quorum/version.hpp"
+#include "zk_connection.hpp"
 
 namespace quorum::server {
 
 using asio::ip::tcp;
 
-std::string srvr_text(const ServerState& s) {
+std::string srvr_text(const ServerState& s, const PortCounters& c) {
   if (!s.serving) return "This ZooKeeper instance is not currently serving requests\n";
   std::string out =
       fmt::format("Zookeeper version: 3.8.0-quorum-{}, built on unknown\n", version_string);
   out += "Latency min/avg/max: 0/0.0/0\n";
-  out += "Received: 0\nSent: 0\nConnections: 0\nOutstanding: 0\n";
+  out += fmt::format("Received: {}\nSent: {}\nConnections: {}\nOutstanding: 0\n", c.received,
+                     c.sent, c.connections);
   out += fmt::format("Zxid: {:#x}\n",
                      static_cast<std::uint64_t>(std::max<std::int64_t>(s.zxid.value, 0)));
   out += fmt::format("Mode: {}\n", s.mode);
@@ -58,24 +60,33 @@ struct ClientPort::Impl {
   std::string answer(const std::string& word) const {
     if (!allowed(word)) return word + " is not executed because it is not in the whitelist.\n";
     const ServerState s = options.state ? options.state() : ServerState{};
-    if (word == "srvr") return srvr_text(s);
+    if (word == "srvr")
+      return srvr_text(s, PortCounters{received.load(), sent.load(), connections.load()});
     if (word == "ruok") return "imok";
     if (word == "isro") return s.serving ? "rw" : "null";
     return {};
   }
 
+  // Counts itself among the open connections for as long as it lives.
   struct Connection : std::enable_shared_from_this<Connection> {
-    explicit Connection(tcp::socket s, asio::io_context& io) : socket(std::move(s)), timer(io) {}
+    Connection(tcp::socket s, asio::io_context& io, std::atomic<std::uint64_t>& open)
+        : socket(std::move(s)), timer(io), open_count(open) {
+      ++open_count;
+    }
+    ~Connection() { --open_count; }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
     tcp::socket socket;
     asio::steady_timer timer;
     std::array<char, 4> word{};
     std::string reply;
+    std::atomic<std::uint64_t>& open_count;
   };
 
   void accept() {
     acceptor.async_accept([this](std::error_code ec, tcp::socket socket) {
       if (!acceptor.is_open()) return;
-      if (!ec) serve(std::make_shared<Connection>(std::move(socket), io));
+      if (!ec) serve(std::make_shared<Connection>(std::move(socket), io, connections));
       accept();
     });
   }
@@ -95,27 +106,36 @@ struct ClientPort::Impl {
       const bool is_word =
           std::any_of(std::begin(known), std::end(known), [&](const char* k) { return word == k; });
       if (!is_word) {
-        // A session request (a length prefix): the session protocol is not served yet.
-        if (options.log)
-          options.log(
-              "client port: a ZooKeeper session request; this build answers only "
-              "four-letter words: closed");
         std::error_code ignored;
         c->timer.cancel();
-        c->socket.close(ignored);
+        if (!options.sessions) {
+          if (options.log)
+            options.log(
+                "client port: a ZooKeeper session request, and no member to serve it: "
+                "closed");
+          c->socket.close(ignored);
+          return;
+        }
+        std::make_shared<ZkConnection>(std::move(c->socket), io, options.sessions,
+                                       options.max_packet, c->word, c)
+            ->start();
         return;
       }
+      ++received;
       c->reply = answer(word);
-      asio::async_write(c->socket, asio::buffer(c->reply), [c](std::error_code, std::size_t) {
-        std::error_code ignored;
-        c->timer.cancel();
-        c->socket.shutdown(tcp::socket::shutdown_both, ignored);
-        c->socket.close(ignored);
-      });
+      asio::async_write(c->socket, asio::buffer(c->reply),
+                        [this, c](std::error_code ec2, std::size_t) {
+                          if (!ec2) ++sent;
+                          std::error_code ignored;
+                          c->timer.cancel();
+                          c->socket.shutdown(tcp::socket::shutdown_both, ignored);
+                          c->socket.close(ignored);
+                        });
     });
   }
 
   ClientPortOptions options;
+  std::atomic<std::uint64_t> received{0}, sent{0}, connections{0};
   asio::io_context io;
   tcp::acceptor acceptor;
   std::thread thread;

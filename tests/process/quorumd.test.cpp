@@ -275,3 +275,24 @@ TEST_CASE("quorumd: configuration errors name the file and line and stop it", "[
   CHECK(rc == 2);
   CHECK(out.find("usage: quorumd") != std::string::npos);
 }
+
+TEST_CASE(
+    "quorumd: a ZooKeeper client (kazoo) writes through one server and reads through "
+    "another, watches, moves its session",
+    "[quorumd][kazoo]") {
+  Cluster c;
+  for (int id : {1, 2, 3}) c.start(id);
+  REQUIRE(c.leader({1, 2, 3}));
+  auto host = [&](int id) { return "127.0.0.1:" + std::to_string(c.ports(id).client); };
+  Child py({"/usr/bin/python3", KAZOO_CLUSTER_SCRIPT, host(1), host(2), host(3)}, true);
+  const std::string out = py.drain(60s);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!py.exited() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  INFO(out);
+  CHECK(py.exit_code() == 0);
+  for (const char* step :
+       {"read through another server", "errors", "sequential ephemeral", "watch fired",
+        "session moved", "ephemeral gone with its session", "done"})
+    CHECK(out.find(std::string(step) + "\n") != std::string::npos);
+}

@@ -95,8 +95,8 @@ class Reader {
     if (!ok() || n == -1) return 0;
     if (n < 0) return fail("a negative count " + std::to_string(n)), 0;
     if (static_cast<std::size_t>(n) > remaining() / std::max<std::size_t>(min_size, 1))
-      return fail(std::to_string(n) + " elements cannot fit in the " +
-                  std::to_string(remaining()) + " bytes left"),
+      return fail(std::to_string(n) + " elements cannot fit in the " + std::to_string(remaining()) +
+                  " bytes left"),
              0;
     return static_cast<std::size_t>(n);
   }
@@ -164,8 +164,8 @@ struct ConnectRequest {
   std::int32_t protocol_version = 0;
   std::int64_t last_zxid_seen = 0;
   std::int32_t timeout_ms = 0;
-  std::int64_t session_id = 0;  ///< 0: a new session
-  std::string password;         ///< 16 bytes (zeros for a new session)
+  std::int64_t session_id = 0;    ///< 0: a new session
+  std::string password;           ///< 16 bytes (zeros for a new session)
   std::optional<bool> read_only;  ///< absent from old clients
   friend bool operator==(const ConnectRequest&, const ConnectRequest&) = default;
 };
@@ -222,7 +222,9 @@ inline ConnectResponse get_connect_response(Reader& r) {
   if (r.ok() && r.remaining() > 0) c.read_only = r.get_bool();
   return c;
 }
-inline void put(Writer& w, const RequestHeader& h) { w.put_int(h.xid), w.put_int(h.type); }
+inline void put(Writer& w, const RequestHeader& h) {
+  w.put_int(h.xid), w.put_int(h.type);
+}
 inline RequestHeader get_request_header(Reader& r) {
   RequestHeader h;
   h.xid = r.get_int(), h.type = r.get_int();

@@ -41,7 +41,7 @@ TEST_CASE("a Stat is 68 bytes in ZooKeeper's field order", "[jute]") {
   Writer(out).put(s);
   REQUIRE(out.size() == 68);
   CHECK(out[7] == 1);
-  CHECK(out[8 * 4 + 3] == 5);      // version follows the four longs
+  CHECK(out[8 * 4 + 3] == 5);       // version follows the four longs
   CHECK(out[8 * 4 + 12 + 7] == 8);  // then ephemeralOwner
   Reader r(out);
   CHECK(r.get_stat() == s);
@@ -61,8 +61,7 @@ TEST_CASE("ACL lists and string vectors round-trip", "[jute]") {
   CHECK(r.at_end());
 }
 
-TEST_CASE("the connect handshake: a new session, the 37-byte response, old clients",
-          "[jute]") {
+TEST_CASE("the connect handshake: a new session, the 37-byte response, old clients", "[jute]") {
   ConnectRequest req{0, 0x10, 30000, 0, std::string(16, '\0'), false};
   std::string out;
   Writer w(out);
@@ -112,7 +111,10 @@ TEST_CASE("malformed jute is refused with where and why, never read past", "[jut
     CHECK(r.why() == "truncated at byte 0 of 2 reading an int");
   }
   {
-    const std::string bytes2("\x00\x00\x00\x05" "ab", 6);
+    const std::string bytes2(
+        "\x00\x00\x00\x05"
+        "ab",
+        6);
     Reader r(bytes2);
     CHECK_FALSE(r.get_buffer());
     CHECK(r.why() == "truncated at byte 4 of 6 reading the bytes of a buffer");

@@ -1,0 +1,62 @@
+// One ZooKeeper client connection on the client port (zk-reference §7): the connect handshake
+// (a new session, or an existing one reattached with its id and password), then requests,
+// each answered in order, and watch events (xid -1) queued before the reply that reveals
+// their change, because both are queued in the member thread's order. Private to the client
+// port (src/server).
+#pragma once
+
+#include <asio.hpp>
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "quorum/client/session.hpp"
+
+namespace quorum::server {
+
+class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
+ public:
+  /// `first_word`: the four bytes already read, the connect request's length prefix.
+  /// `keepalive`: held as long as the connection (the port counts connections by it).
+  ZkConnection(asio::ip::tcp::socket socket, asio::io_context& io,
+               std::shared_ptr<quorum::ClientPort> member, std::uint32_t max_packet,
+               std::array<char, 4> first_word, std::shared_ptr<void> keepalive);
+  void start();
+
+ private:
+  void read_body(std::uint32_t length);
+  void read_frame();
+  void handle(std::string frame);
+  void connect(const std::string& frame);
+  void request(const std::string& frame);
+  void reply(std::int32_t xid, const Reply& r, std::string body = {});
+  void send(std::string bytes);
+  void write_some();
+  void close(bool detach);
+  void rearm_idle();
+  // Runs `f(self)` on the connection's thread (from the member's thread).
+  template <class F>
+  void post(F f);
+
+  std::shared_ptr<void> keepalive_;
+  asio::ip::tcp::socket socket_;
+  asio::io_context& io_;
+  std::shared_ptr<quorum::ClientPort> member_;
+  std::uint32_t max_packet_;
+  std::array<char, 4> header_{};
+  std::string body_;
+  std::deque<std::string> out_;
+  std::deque<std::string> writing_;
+  asio::steady_timer idle_;
+  std::int64_t session_ = 0;
+  std::int32_t timeout_ms_ = 0;
+  std::int64_t last_zxid_ = 0;
+  bool connected_ = false;
+  bool closed_ = false;
+  bool close_after_write_ = false;
+};
+
+}  // namespace quorum::server
