@@ -181,8 +181,8 @@ void ZkConnection::connect(const std::string& frame) {
     std::memcpy(password.data(), hello.password.data(),
                 std::min(hello.password.size(), password.size()));
     if (hello.password.size() != password.size()) password = {};  // cannot match: expired
-    member_->attach_session(hello.session_id, password, Zxid{hello.last_zxid_seen}, std::move(watcher),
-                            std::move(done));
+    member_->attach_session(hello.session_id, password, Zxid{hello.last_zxid_seen},
+                            std::move(watcher), std::move(done));
   }
 }
 
@@ -248,7 +248,7 @@ void ZkConnection::request(const std::string& frame) {
       const std::int32_t flags = in.get_int();
       if (h.type == op_create_ttl) c.ttl_ms = in.get_long();
       if (!in.at_end()) return close(true);
-      c.op = h.type == op_create              ? OpCode::create
+      c.op = h.type == op_create             ? OpCode::create
              : h.type == op_create_container ? OpCode::create_container
              : h.type == op_create_ttl       ? OpCode::create_ttl
                                              : OpCode::create2;
@@ -259,8 +259,7 @@ void ZkConnection::request(const std::string& frame) {
       }
       c.mode = static_cast<tree::CreateMode>(flags);
       const bool with_stat = h.type != op_create;
-      member_->write(session_, std::move(c),
-                     answer([with_stat](jute::Writer& w, const Reply& r) {
+      member_->write(session_, std::move(c), answer([with_stat](jute::Writer& w, const Reply& r) {
                        w.put_string(r.path);
                        if (with_stat) w.put(r.stat);
                      }));
@@ -307,8 +306,7 @@ void ZkConnection::request(const std::string& frame) {
       const std::int32_t type = h.type;
       member_->read(session_, std::move(r), answer([type](jute::Writer& w, const Reply& rep) {
                       if (type == op_get_data) w.put_buffer(rep.data);
-                      if (type == op_get_children || type == op_get_children2)
-                        w.put(rep.children);
+                      if (type == op_get_children || type == op_get_children2) w.put(rep.children);
                       if (type != op_get_children) w.put(rep.stat);
                     }));
       return;
@@ -325,25 +323,22 @@ void ZkConnection::request(const std::string& frame) {
     case op_get_all_children_number: {
       ReadRequest r{OpCode::get_all_children_number, in.get_string(), false};
       if (!in.at_end()) return close(true);
-      member_->read(session_, std::move(r), answer([](jute::Writer& w, const Reply& rep) {
-                      w.put_int(rep.number);
-                    }));
+      member_->read(session_, std::move(r),
+                    answer([](jute::Writer& w, const Reply& rep) { w.put_int(rep.number); }));
       return;
     }
     case op_get_ephemerals: {
       ReadRequest r{OpCode::get_ephemerals, in.get_string(), false};
       if (!in.at_end()) return close(true);
-      member_->read(session_, std::move(r), answer([](jute::Writer& w, const Reply& rep) {
-                      w.put(rep.children);
-                    }));
+      member_->read(session_, std::move(r),
+                    answer([](jute::Writer& w, const Reply& rep) { w.put(rep.children); }));
       return;
     }
     case op_sync: {
       std::string path = in.get_string();
       if (!in.at_end()) return close(true);
-      member_->sync(session_, path, answer([path](jute::Writer& w, const Reply&) {
-                      w.put_string(path);
-                    }));
+      member_->sync(session_, path,
+                    answer([path](jute::Writer& w, const Reply&) { w.put_string(path); }));
       return;
     }
     case op_auth: {
@@ -392,12 +387,11 @@ void ZkConnection::write_some() {
     out_.pop_front();
     buffers.emplace_back(asio::buffer(writing_.back()));
   }
-  asio::async_write(socket_, buffers,
-                    [self = shared_from_this()](std::error_code ec, std::size_t) {
-                      self->writing_.clear();
-                      if (ec) return self->close(true);
-                      self->write_some();
-                    });
+  asio::async_write(socket_, buffers, [self = shared_from_this()](std::error_code ec, std::size_t) {
+    self->writing_.clear();
+    if (ec) return self->close(true);
+    self->write_some();
+  });
 }
 
 void ZkConnection::close(bool detach) {

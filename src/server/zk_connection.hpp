@@ -5,13 +5,15 @@
 // port (src/server).
 #pragma once
 
-#include <asio.hpp>
-
+// Standard headers before Asio: its config decides how it allocates handlers (aligned_alloc
+// or operator new) from what libstdc++'s headers have defined; every file must see the same.
 #include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
+
+#include <asio.hpp>
 
 #include "quorum/client/session.hpp"
 

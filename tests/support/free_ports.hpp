@@ -2,10 +2,10 @@
 // process could take one in between; on a test machine's loopback that is rare enough.
 #pragma once
 
-#include <asio.hpp>
-
 #include <cstdint>
 #include <vector>
+
+#include <asio.hpp>  // after a standard header, like everywhere (see src/server/zk_connection.hpp)
 
 namespace quorum::test {
 

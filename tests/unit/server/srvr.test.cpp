@@ -28,8 +28,7 @@ TEST_CASE("srvr: a leader's lines, with the port's own counters", "[srvr]") {
   CHECK(mode_of(text) == "leader");
 }
 
-TEST_CASE("srvr: only the leader has the proposal sizes line; not serving has no Mode",
-          "[srvr]") {
+TEST_CASE("srvr: only the leader has the proposal sizes line; not serving has no Mode", "[srvr]") {
   const std::string follower = srvr_text(ServerState{true, "follower", Zxid::make(2, 1), 4});
   CHECK(follower.find("Mode: follower\n") != std::string::npos);
   CHECK(follower.find("Proposal sizes") == std::string::npos);
