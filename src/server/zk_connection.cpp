@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "quorum/codec/jute.hpp"
+#include "quorum/codec/peer_codec.hpp"
 #include "quorum/error.hpp"
 
 namespace quorum::server {
@@ -13,38 +14,16 @@ using tree::OpCode;
 
 namespace {
 
-// ZooKeeper's opcodes (zk-reference §7.4) this connection answers.
-enum Op : std::int32_t {
-  op_create = 1,
-  op_delete = 2,
-  op_exists = 3,
-  op_get_data = 4,
-  op_set_data = 5,
-  op_get_acl = 6,
-  op_set_acl = 7,
-  op_get_children = 8,
-  op_sync = 9,
-  op_ping = 11,
-  op_get_children2 = 12,
-  op_create2 = 15,
-  op_create_container = 19,
-  op_create_ttl = 21,
-  op_auth = 100,
-  op_get_ephemerals = 103,
-  op_get_all_children_number = 104,
-  op_close_session = -11,
-};
-
 std::int32_t err_of(const std::error_code& ec) {
   if (!ec) return 0;
   return ec.category() == error_category() ? ec.value() : -1;  // SYSTEMERROR
 }
 
-std::uint32_t big_endian(const std::array<char, 4>& b) {
-  return static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[0])) << 24 |
-         static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[1])) << 16 |
-         static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[2])) << 8 |
-         static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[3]));
+// The length prefix of a frame (the same big-endian uint32 as between members).
+std::uint32_t length_of(const std::array<char, 4>& b) {
+  std::array<std::uint8_t, 4> bytes{};
+  std::memcpy(bytes.data(), b.data(), bytes.size());
+  return codec::frame_length(bytes);
 }
 
 // A length-prefixed frame around `body`.
@@ -70,7 +49,7 @@ ZkConnection::ZkConnection(tcp::socket socket, asio::io_context& io,
       idle_(io) {}
 
 void ZkConnection::start() {
-  const std::uint32_t length = big_endian(header_);
+  const std::uint32_t length = length_of(header_);
   // ZooKeeper closes a connection whose length is negative or beyond jute.maxbuffer.
   if (length > max_packet_) return close(false);
   idle_.expires_after(std::chrono::seconds(10));  // the handshake's own bound
@@ -91,7 +70,7 @@ void ZkConnection::read_frame() {
   asio::async_read(socket_, asio::buffer(header_),
                    [self = shared_from_this()](std::error_code ec, std::size_t) {
                      if (ec) return self->close(true);
-                     const std::uint32_t length = big_endian(self->header_);
+                     const std::uint32_t length = length_of(self->header_);
                      if (length > self->max_packet_) return self->close(true);
                      self->read_body(length);
                    });
@@ -219,15 +198,16 @@ void ZkConnection::request(const std::string& frame) {
   const auto nothing = [](jute::Writer&, const Reply&) {};
   const auto stat = [](jute::Writer& w, const Reply& r) { w.put(r.stat); };
 
-  switch (h.type) {
-    case op_ping: {
+  const auto op = static_cast<OpCode>(h.type);  // an unknown number goes to default
+  switch (op) {
+    case OpCode::ping: {
       std::string out;
       jute::Writer w(out);
       put(w, jute::ReplyHeader{jute::ping_xid, last_zxid_, 0});
       send(framed(out));
       return;
     }
-    case op_close_session:
+    case OpCode::close_session:
       member_->close_session(session_, [weak, xid](Reply r) {
         if (auto self = weak.lock())
           self->post([xid, r](ZkConnection& c) {
@@ -237,35 +217,32 @@ void ZkConnection::request(const std::string& frame) {
           });
       });
       return;
-    case op_create:
-    case op_create2:
-    case op_create_container:
-    case op_create_ttl: {
+    case OpCode::create:
+    case OpCode::create2:
+    case OpCode::create_container:
+    case OpCode::create_ttl: {
       tree::CreateRequest c;
       c.path = in.get_string();
       c.data = in.get_buffer().value_or(std::string());
       c.acl = in.get_acl_list();
       const std::int32_t flags = in.get_int();
-      if (h.type == op_create_ttl) c.ttl_ms = in.get_long();
+      if (op == OpCode::create_ttl) c.ttl_ms = in.get_long();
       if (!in.at_end()) return close(true);
-      c.op = h.type == op_create             ? OpCode::create
-             : h.type == op_create_container ? OpCode::create_container
-             : h.type == op_create_ttl       ? OpCode::create_ttl
-                                             : OpCode::create2;
+      c.op = op;  // the wire opcode is the request's OpCode
       if (flags < 0 || flags > 6) {
         Reply bad;
         bad.error = make_error_code(errc::bad_arguments);
         return reply(xid, bad);
       }
       c.mode = static_cast<tree::CreateMode>(flags);
-      const bool with_stat = h.type != op_create;
+      const bool with_stat = op != OpCode::create;
       member_->write(session_, std::move(c), answer([with_stat](jute::Writer& w, const Reply& r) {
                        w.put_string(r.path);
                        if (with_stat) w.put(r.stat);
                      }));
       return;
     }
-    case op_delete: {
+    case OpCode::remove: {
       tree::DeleteRequest d;
       d.path = in.get_string();
       d.version = in.get_int();
@@ -273,7 +250,7 @@ void ZkConnection::request(const std::string& frame) {
       member_->write(session_, std::move(d), answer(nothing));
       return;
     }
-    case op_set_data: {
+    case OpCode::set_data: {
       tree::SetDataRequest s;
       s.path = in.get_string();
       s.data = in.get_buffer().value_or(std::string());
@@ -282,7 +259,7 @@ void ZkConnection::request(const std::string& frame) {
       member_->write(session_, std::move(s), answer(stat));
       return;
     }
-    case op_set_acl: {
+    case OpCode::set_acl: {
       tree::SetAclRequest s;
       s.path = in.get_string();
       s.acl = in.get_acl_list();
@@ -291,27 +268,24 @@ void ZkConnection::request(const std::string& frame) {
       member_->write(session_, std::move(s), answer(stat));
       return;
     }
-    case op_exists:
-    case op_get_data:
-    case op_get_children:
-    case op_get_children2: {
+    case OpCode::exists:
+    case OpCode::get_data:
+    case OpCode::get_children:
+    case OpCode::get_children2: {
       ReadRequest r;
       r.path = in.get_string();
       r.watch = in.get_bool();
       if (!in.at_end()) return close(true);
-      r.op = h.type == op_exists         ? OpCode::exists
-             : h.type == op_get_data     ? OpCode::get_data
-             : h.type == op_get_children ? OpCode::get_children
-                                         : OpCode::get_children2;
-      const std::int32_t type = h.type;
-      member_->read(session_, std::move(r), answer([type](jute::Writer& w, const Reply& rep) {
-                      if (type == op_get_data) w.put_buffer(rep.data);
-                      if (type == op_get_children || type == op_get_children2) w.put(rep.children);
-                      if (type != op_get_children) w.put(rep.stat);
+      r.op = op;
+      member_->read(session_, std::move(r), answer([op](jute::Writer& w, const Reply& rep) {
+                      if (op == OpCode::get_data) w.put_buffer(rep.data);
+                      if (op == OpCode::get_children || op == OpCode::get_children2)
+                        w.put(rep.children);
+                      if (op != OpCode::get_children) w.put(rep.stat);
                     }));
       return;
     }
-    case op_get_acl: {
+    case OpCode::get_acl: {
       ReadRequest r{OpCode::get_acl, in.get_string(), false};
       if (!in.at_end()) return close(true);
       member_->read(session_, std::move(r), answer([](jute::Writer& w, const Reply& rep) {
@@ -320,28 +294,28 @@ void ZkConnection::request(const std::string& frame) {
                     }));
       return;
     }
-    case op_get_all_children_number: {
+    case OpCode::get_all_children_number: {
       ReadRequest r{OpCode::get_all_children_number, in.get_string(), false};
       if (!in.at_end()) return close(true);
       member_->read(session_, std::move(r),
                     answer([](jute::Writer& w, const Reply& rep) { w.put_int(rep.number); }));
       return;
     }
-    case op_get_ephemerals: {
+    case OpCode::get_ephemerals: {
       ReadRequest r{OpCode::get_ephemerals, in.get_string(), false};
       if (!in.at_end()) return close(true);
       member_->read(session_, std::move(r),
                     answer([](jute::Writer& w, const Reply& rep) { w.put(rep.children); }));
       return;
     }
-    case op_sync: {
+    case OpCode::sync: {
       std::string path = in.get_string();
       if (!in.at_end()) return close(true);
       member_->sync(session_, path,
                     answer([path](jute::Writer& w, const Reply&) { w.put_string(path); }));
       return;
     }
-    case op_auth: {
+    case OpCode::auth: {
       (void)in.get_int();  // type, always 0
       std::string scheme = in.get_string();
       std::string auth = in.get_buffer().value_or(std::string());
