@@ -258,6 +258,12 @@ class Node {
              c.watch(id, std::move(request), std::move(d), now);
            });
     }
+    void set_watches(std::int64_t id, SetWatchesRequest request, ReplyHandler done) override {
+      post(std::move(done),
+           [id, request = std::move(request)](Core& c, Instant now, ReplyHandler d) mutable {
+             c.set_watches(id, std::move(request), std::move(d), now);
+           });
+    }
     void sync(std::int64_t id, std::string path, ReplyHandler done) override {
       post(std::move(done),
            [id, path = std::move(path)](Core& c, Instant now, ReplyHandler d) mutable {

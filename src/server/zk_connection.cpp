@@ -6,6 +6,7 @@
 #include "quorum/codec/jute.hpp"
 #include "quorum/codec/peer_codec.hpp"
 #include "quorum/error.hpp"
+#include "zk_records.hpp"
 
 namespace quorum::server {
 
@@ -14,11 +15,6 @@ using tree::OpCode;
 
 namespace {
 
-std::int32_t err_of(const std::error_code& ec) {
-  if (!ec) return 0;
-  return ec.category() == error_category() ? ec.value() : -1;  // SYSTEMERROR
-}
-
 // The length prefix of a frame (the same big-endian uint32 as between members).
 std::uint32_t length_of(const std::array<char, 4>& b) {
   std::array<std::uint8_t, 4> bytes{};
@@ -26,7 +22,8 @@ std::uint32_t length_of(const std::array<char, 4>& b) {
   return codec::frame_length(bytes);
 }
 
-// A length-prefixed frame around `body`.
+}  // namespace
+
 std::string framed(const std::string& body) {
   std::string out;
   jute::Writer w(out);
@@ -34,8 +31,6 @@ std::string framed(const std::string& body) {
   out += body;
   return out;
 }
-
-}  // namespace
 
 ZkConnection::ZkConnection(tcp::socket socket, asio::io_context& io,
                            std::shared_ptr<quorum::ClientPort> member, std::uint32_t max_packet,
@@ -57,13 +52,6 @@ void ZkConnection::start() {
     if (!ec) self->close(true);
   });
   read_body(length);
-}
-
-template <class F>
-void ZkConnection::post(F f) {
-  asio::post(io_, [self = shared_from_this(), f = std::move(f)]() mutable {
-    if (!self->closed_) f(*self);
-  });
 }
 
 void ZkConnection::read_frame() {
@@ -114,6 +102,14 @@ void ZkConnection::connect(const std::string& frame) {
     if (!self) return;
     if (e.state == tree::KeeperState::expired) {
       self->post([](ZkConnection& c) { c.close(false); });
+      return;
+    }
+    // Superseded: the same session reattached through another connection to this member.
+    if (e.state == tree::KeeperState::disconnected) {
+      self->post([](ZkConnection& c) {
+        c.session_ = 0;  // the session is the other connection's now
+        c.close(false);
+      });
       return;
     }
     std::string body;
@@ -169,178 +165,13 @@ void ZkConnection::reply(std::int32_t xid, const Reply& r, std::string body) {
   last_zxid_ = std::max(last_zxid_, r.zxid.value);
   std::string out;
   jute::Writer w(out);
-  put(w, jute::ReplyHeader{xid, r.zxid.value, err_of(r.error)});
+  put(w, jute::ReplyHeader{xid, r.zxid.value, wire::err_of(r.error)});
   if (!r.error) out += body;  // no body with an error
   send(framed(out));
-}
-
-void ZkConnection::request(const std::string& frame) {
-  jute::Reader in(frame);
-  const jute::RequestHeader h = jute::get_request_header(in);
-  if (!in.ok()) return close(true);
-  const std::int32_t xid = h.xid;
-  std::weak_ptr<ZkConnection> weak = weak_from_this();
-  // Completes on the member's thread: the body is encoded there, sent from ours.
-  auto answer = [weak, xid](auto encode) {
-    return [weak, xid, encode](Reply r) {
-      auto self = weak.lock();
-      if (!self) return;
-      std::string body;
-      if (!r.error) {
-        jute::Writer w(body);
-        encode(w, r);
-      }
-      self->post([xid, r = std::move(r), body = std::move(body)](ZkConnection& c) {
-        c.reply(xid, r, body);
-      });
-    };
-  };
-  const auto nothing = [](jute::Writer&, const Reply&) {};
-  const auto stat = [](jute::Writer& w, const Reply& r) { w.put(r.stat); };
-
-  const auto op = static_cast<OpCode>(h.type);  // an unknown number goes to default
-  switch (op) {
-    case OpCode::ping: {
-      std::string out;
-      jute::Writer w(out);
-      put(w, jute::ReplyHeader{jute::ping_xid, last_zxid_, 0});
-      send(framed(out));
-      return;
-    }
-    case OpCode::close_session:
-      member_->close_session(session_, [weak, xid](Reply r) {
-        if (auto self = weak.lock())
-          self->post([xid, r](ZkConnection& c) {
-            c.reply(xid, r);
-            c.close_after_write_ = true;
-            c.session_ = 0;  // closed: nothing to detach
-          });
-      });
-      return;
-    case OpCode::create:
-    case OpCode::create2:
-    case OpCode::create_container:
-    case OpCode::create_ttl: {
-      tree::CreateRequest c;
-      c.path = in.get_string();
-      c.data = in.get_buffer().value_or(std::string());
-      c.acl = in.get_acl_list();
-      const std::int32_t flags = in.get_int();
-      if (op == OpCode::create_ttl) c.ttl_ms = in.get_long();
-      if (!in.at_end()) return close(true);
-      c.op = op;  // the wire opcode is the request's OpCode
-      if (flags < 0 || flags > 6) {
-        Reply bad;
-        bad.error = make_error_code(errc::bad_arguments);
-        return reply(xid, bad);
-      }
-      c.mode = static_cast<tree::CreateMode>(flags);
-      const bool with_stat = op != OpCode::create;
-      member_->write(session_, std::move(c), answer([with_stat](jute::Writer& w, const Reply& r) {
-                       w.put_string(r.path);
-                       if (with_stat) w.put(r.stat);
-                     }));
-      return;
-    }
-    case OpCode::remove: {
-      tree::DeleteRequest d;
-      d.path = in.get_string();
-      d.version = in.get_int();
-      if (!in.at_end()) return close(true);
-      member_->write(session_, std::move(d), answer(nothing));
-      return;
-    }
-    case OpCode::set_data: {
-      tree::SetDataRequest s;
-      s.path = in.get_string();
-      s.data = in.get_buffer().value_or(std::string());
-      s.version = in.get_int();
-      if (!in.at_end()) return close(true);
-      member_->write(session_, std::move(s), answer(stat));
-      return;
-    }
-    case OpCode::set_acl: {
-      tree::SetAclRequest s;
-      s.path = in.get_string();
-      s.acl = in.get_acl_list();
-      s.version = in.get_int();
-      if (!in.at_end()) return close(true);
-      member_->write(session_, std::move(s), answer(stat));
-      return;
-    }
-    case OpCode::exists:
-    case OpCode::get_data:
-    case OpCode::get_children:
-    case OpCode::get_children2: {
-      ReadRequest r;
-      r.path = in.get_string();
-      r.watch = in.get_bool();
-      if (!in.at_end()) return close(true);
-      r.op = op;
-      member_->read(session_, std::move(r), answer([op](jute::Writer& w, const Reply& rep) {
-                      if (op == OpCode::get_data) w.put_buffer(rep.data);
-                      if (op == OpCode::get_children || op == OpCode::get_children2)
-                        w.put(rep.children);
-                      if (op != OpCode::get_children) w.put(rep.stat);
-                    }));
-      return;
-    }
-    case OpCode::get_acl: {
-      ReadRequest r{OpCode::get_acl, in.get_string(), false};
-      if (!in.at_end()) return close(true);
-      member_->read(session_, std::move(r), answer([](jute::Writer& w, const Reply& rep) {
-                      w.put(rep.acl);
-                      w.put(rep.stat);
-                    }));
-      return;
-    }
-    case OpCode::get_all_children_number: {
-      ReadRequest r{OpCode::get_all_children_number, in.get_string(), false};
-      if (!in.at_end()) return close(true);
-      member_->read(session_, std::move(r),
-                    answer([](jute::Writer& w, const Reply& rep) { w.put_int(rep.number); }));
-      return;
-    }
-    case OpCode::get_ephemerals: {
-      ReadRequest r{OpCode::get_ephemerals, in.get_string(), false};
-      if (!in.at_end()) return close(true);
-      member_->read(session_, std::move(r),
-                    answer([](jute::Writer& w, const Reply& rep) { w.put(rep.children); }));
-      return;
-    }
-    case OpCode::sync: {
-      std::string path = in.get_string();
-      if (!in.at_end()) return close(true);
-      member_->sync(session_, path,
-                    answer([path](jute::Writer& w, const Reply&) { w.put_string(path); }));
-      return;
-    }
-    case OpCode::auth: {
-      (void)in.get_int();  // type, always 0
-      std::string scheme = in.get_string();
-      std::string auth = in.get_buffer().value_or(std::string());
-      if (!in.at_end()) return close(true);
-      member_->add_auth(session_, std::move(scheme), std::move(auth), [weak](Reply r) {
-        if (auto self = weak.lock())
-          self->post([r](ZkConnection& c) {
-            std::string out;
-            jute::Writer w(out);
-            put(w, jute::ReplyHeader{jute::auth_xid, 0, err_of(r.error)});
-            c.send(framed(out));
-            if (r.error) c.close_after_write_ = true;  // AUTHFAILED ends the connection
-          });
-      });
-      return;
-    }
-    default: {
-      // Not served yet (multi, watches management, setWatches, whoAmI, ...) or unknown.
-      Reply r;
-      r.zxid = Zxid{last_zxid_};
-      r.error = make_error_code(errc::unimplemented);
-      reply(xid, r);
-      return;
-    }
-  }
+  // The session moved to another member, or this one lost its leader: ZooKeeper closes the
+  // connection, and the client goes on through another server.
+  if (r.error == errc::session_moved || r.error == errc::connection_loss)
+    close_after_write_ = true;
 }
 
 void ZkConnection::send(std::string bytes) {

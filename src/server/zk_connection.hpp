@@ -19,6 +19,9 @@
 
 namespace quorum::server {
 
+/// A length-prefixed frame around `body`.
+std::string framed(const std::string& body);
+
 class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
  public:
   /// `first_word`: the four bytes already read, the connect request's length prefix.
@@ -33,7 +36,11 @@ class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
   void read_frame();
   void handle(std::string frame);
   void connect(const std::string& frame);
+  // Decodes one request and hands it to the member (zk_requests.cpp).
   void request(const std::string& frame);
+  // Completion for the member's thread: encodes the body there, replies from ours.
+  template <class Encode>
+  ReplyHandler answer(std::int32_t xid, Encode encode);
   void reply(std::int32_t xid, const Reply& r, std::string body = {});
   void send(std::string bytes);
   void write_some();
@@ -41,7 +48,11 @@ class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
   void rearm_idle();
   // Runs `f(self)` on the connection's thread (from the member's thread).
   template <class F>
-  void post(F f);
+  void post(F f) {
+    asio::post(io_, [self = shared_from_this(), f = std::move(f)]() mutable {
+      if (!self->closed_) f(*self);
+    });
+  }
 
   std::shared_ptr<void> keepalive_;
   asio::ip::tcp::socket socket_;

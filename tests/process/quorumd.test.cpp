@@ -18,6 +18,7 @@
 #include "quorum/server/four_letter_client.hpp"
 #include "support/child_process.hpp"
 #include "support/free_ports.hpp"
+#include "support/quorumd_cluster.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace std::chrono_literals;
@@ -26,83 +27,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Ports {
-  std::uint16_t quorum, election, client;
-};
-
-// Three servers' directories and configs under one temp dir.
-class Cluster {
- public:
-  Cluster() {
-    const auto p = quorum::test::free_ports(9);
-    for (int id = 1; id <= 3; ++id)
-      ports_[id] = {p[static_cast<std::size_t>(3 * (id - 1))],
-                    p[static_cast<std::size_t>(3 * (id - 1) + 1)],
-                    p[static_cast<std::size_t>(3 * (id - 1) + 2)]};
-    for (int id = 1; id <= 3; ++id) write_config(id, servers_text());
-  }
-  ~Cluster() {
-    servers_.clear();  // SIGKILL and reap
-  }
-
-  std::string servers_text(const std::string& extra = "") const {
-    std::string s;
-    for (const auto& [id, p] : ports_)
-      s += "server." + std::to_string(id) + "=127.0.0.1:" + std::to_string(p.quorum) + ":" +
-           std::to_string(p.election) + "\n";
-    return s + extra;
-  }
-
-  void write_config(int id, const std::string& servers) {
-    const fs::path data = dir_.path() / ("data" + std::to_string(id));
-    fs::create_directories(data);
-    std::ofstream(data / "myid") << id << "\n";
-    std::ofstream(config(id)) << "tickTime=100\ninitLimit=20\nsyncLimit=5\n"
-                              << "dataDir=" << data.string() << "\n"
-                              << "clientPort=" << ports_.at(id).client << "\n"
-                              << "clientPortAddress=127.0.0.1\n"
-                              << servers;
-  }
-
-  fs::path config(int id) const { return dir_.path() / ("zoo" + std::to_string(id) + ".cfg"); }
-  fs::path data(int id) const { return dir_.path() / ("data" + std::to_string(id)); }
-  const Ports& ports(int id) const { return ports_.at(id); }
-
-  void start(int id) {
-    servers_.erase(id);
-    servers_.emplace(id, Child({QUORUMD, "foreground", "--config", config(id).string()}, true));
-  }
-  Child& server(int id) { return servers_.at(id); }
-  void kill(int id) { servers_.erase(id); }
-
-  std::string srvr(int id) {
-    return quorum::server::ask_four_letter_word("127.0.0.1", ports_.at(id).client, "srvr", 2s)
-        .value_or("");
-  }
-  std::string mode(int id) { return quorum::server::mode_of(srvr(id)); }
-
-  // Waits until `among` report one leader and the rest followers; the leader's id.
-  std::optional<int> leader(std::vector<int> among, std::chrono::seconds timeout = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::optional<int> leading;
-      int followers = 0;
-      for (int id : among) {
-        const std::string m = mode(id);
-        if (m == "leader") leading = id;
-        if (m == "follower") ++followers;
-      }
-      if (leading && followers + 1 == static_cast<int>(among.size())) return leading;
-      std::this_thread::sleep_for(20ms);
-    }
-    return std::nullopt;
-  }
-
- private:
-  quorum::test::TempDir dir_{"quorumd-test-"};
-  std::map<int, Ports> ports_;
-  std::map<int, Child> servers_;
-};
+using quorum::test::Cluster;
+using quorum::test::Ports;
 
 std::string zxid_of(const std::string& srvr) {
   const auto at = srvr.find("Zxid: ");

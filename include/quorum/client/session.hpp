@@ -34,6 +34,7 @@ class ClientPort {
   virtual void read(std::int64_t id, ReadRequest request, ReplyHandler done) = 0;
   virtual void multi_read(std::int64_t id, std::vector<ReadRequest> reads, ReplyHandler done) = 0;
   virtual void watch(std::int64_t id, WatchRequest request, ReplyHandler done) = 0;
+  virtual void set_watches(std::int64_t id, SetWatchesRequest request, ReplyHandler done) = 0;
   virtual void sync(std::int64_t id, std::string path, ReplyHandler done) = 0;
   virtual void add_auth(std::int64_t id, std::string scheme, std::string auth,
                         ReplyHandler done) = 0;

@@ -169,7 +169,9 @@ class NodeCore {
     if (s == machine_.tree.sessions().end() || password != tree::session_password(id))
       return done(failure(errc::session_expired));
     Client& c = clients_[id];
-    c.watcher = std::move(watcher);
+    // Attached here already: that client is superseded (ZooKeeper closes its connection).
+    if (WatchHandler old = std::exchange(c.watcher, std::move(watcher)))
+      old({tree::EventType::none, tree::KeeperState::disconnected, {}});
     c.timeout_ms = s->second.timeout_ms;
     c.revalidate = true;
     if (c.auth.empty()) c.auth.push_back({"ip", "127.0.0.1"});
@@ -255,6 +257,18 @@ class NodeCore {
     if (!c) return;
     enqueue_local(
         id, *c, [this, id, request = std::move(request)] { return serve_watch(id, request); },
+        std::move(done));
+  }
+
+  /// setWatches(2): re-registers a reconnected client's watches, in order with its other
+  /// operations; the changes it missed since `relative_zxid` fire before the reply.
+  void set_watches(std::int64_t id, SetWatchesRequest request, ReplyHandler done, Instant now) {
+    now_ = now;
+    Client* c = client(id, done);
+    if (!c) return;
+    enqueue_local(
+        id, *c,
+        [this, id, request = std::move(request)] { return serve_set_watches(id, request); },
         std::move(done));
   }
 
@@ -436,6 +450,10 @@ class NodeCore {
     Reply out;
     out.zxid = t.last_applied_zxid();
     const std::vector<tree::Id>& auth = clients_.at(id).auth;
+    if (r.op == OpCode::whoami) {
+      out.ids = clients_.at(id).auth;
+      return out;
+    }
     if (r.op == OpCode::get_ephemerals) {
       if (auto s = t.sessions().find(id); s != t.sessions().end())
         for (const std::string& p : s->second.ephemerals)
@@ -504,6 +522,41 @@ class NodeCore {
     const bool found = r.op == tree::OpCode::remove_watches ? watches_.remove(id, r.path, type)
                                                             : watches_.contains(id, r.path, type);
     return found ? Reply{} : failure(errc::no_watcher);
+  }
+
+  Reply serve_set_watches(std::int64_t id, const SetWatchesRequest& r) {
+    using tree::EventType;
+    using tree::WatchKind;
+    const tree::DataTree& t = machine_.tree;
+    const Zxid rel = r.relative_zxid;
+    // Registers `kind` on `path`, unless the client missed a change there: then it hears it.
+    const auto rearm = [&](const std::string& path, WatchKind kind) {
+      if (!tree::validate_path(path).empty()) return;
+      const tree::NodeId node = t.find(path);
+      std::optional<EventType> missed;
+      if (node == tree::no_node) {
+        if (kind == WatchKind::data || kind == WatchKind::child) missed = EventType::node_deleted;
+      } else {
+        const tree::Stat st = t.stat_of(node);
+        if (kind == WatchKind::exist) missed = EventType::node_created;
+        if (kind == WatchKind::data && st.mzxid > rel)
+          missed = EventType::node_data_changed;
+        if (kind == WatchKind::child && st.pzxid > rel)
+          missed = EventType::node_children_changed;
+      }
+      if (missed)
+        notify(id, {*missed, tree::KeeperState::sync_connected, path});
+      else
+        watches_.add(id, path, kind);
+    };
+    for (const std::string& p : r.data) rearm(p, WatchKind::data);
+    for (const std::string& p : r.exist) rearm(p, WatchKind::exist);
+    for (const std::string& p : r.child) rearm(p, WatchKind::child);
+    for (const std::string& p : r.persistent) rearm(p, WatchKind::persistent);
+    for (const std::string& p : r.persistent_recursive) rearm(p, WatchKind::persistent_recursive);
+    Reply out;
+    out.zxid = t.last_applied_zxid();
+    return out;
   }
 
   // ---- what the replica reports -----------------------------------------------------------------

@@ -32,6 +32,7 @@ struct Reply {
   std::int32_t timeout_ms = 0;          ///< open/attach: the negotiated timeout
   tree::SessionPassword password{};     ///< open: the session's password
   std::vector<Reply> reads;             ///< multiRead: one reply per read, each on its own
+  std::vector<tree::Id> ids;            ///< whoAmI: the session's authenticated ids
 };
 
 using ReplyHandler = std::function<void(Reply)>;
@@ -59,7 +60,7 @@ struct NodeConfig {
 /// A read a member serves from its own tree.
 struct ReadRequest {
   tree::OpCode op = tree::OpCode::get_data;  ///< exists, getData, getChildren(2), getACL,
-                                             ///< getAllChildrenNumber, getEphemerals
+                                             ///< getAllChildrenNumber, getEphemerals, whoAmI
   std::string path;
   bool watch = false;
 };
@@ -69,6 +70,17 @@ struct WatchRequest {
   tree::OpCode op = tree::OpCode::add_watch;
   std::string path;
   std::int32_t mode = 0;  ///< addWatch: 0 persistent, 1 recursive; else WatcherType
+};
+
+/// setWatches / setWatches2: the watches a client held before it reconnected, re-registered
+/// here; those whose change it missed (after `relative_zxid`, the last zxid it saw) fire now.
+struct SetWatchesRequest {
+  Zxid relative_zxid;
+  std::vector<std::string> data;   ///< getData / exists on a node that was there
+  std::vector<std::string> exist;  ///< exists on a missing node
+  std::vector<std::string> child;  ///< getChildren
+  std::vector<std::string> persistent;
+  std::vector<std::string> persistent_recursive;
 };
 
 }  // namespace quorum

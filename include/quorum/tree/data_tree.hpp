@@ -270,7 +270,10 @@ class DataTree {
   OpResult apply_body(const CheckTxn& t, std::int64_t, std::int64_t, std::int64_t) {
     OpResult r{OpCode::check, errc::ok, {}, {}};
     const NodeId id = nodes_.lookup(t.path);
-    if (id == no_node) r.err = errc::no_node;
+    if (id == no_node)
+      r.err = errc::no_node;
+    else
+      r.stat = stat_of(id);
     return r;
   }
 

@@ -1,0 +1,77 @@
+// The client protocol byte for byte: tests/process/clients/wire_probe.py sends requests over a
+// raw socket (standalone check, multi/multiRead with ops they cannot hold, truncated records,
+// unknown opcodes, setWatches with a stale zxid, watch management) to a standalone quorumd and
+// to a standalone ZooKeeper 3.8 from Debian's package, and the two transcripts (error codes,
+// body lengths, events, closed connections) must be the same.
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/catch.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace std::chrono_literals;
+using quorum::test::Child;
+
+namespace {
+
+// Runs a command to its end (bounded); its stdout and exit code.
+std::pair<std::string, int> run(std::vector<std::string> args, std::chrono::seconds limit) {
+  Child child(std::move(args));
+  std::string out = child.drain(limit);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!child.exited() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  return {out, child.exited() ? child.exit_code() : -1};
+}
+
+// One standalone server (ZooKeeper, or quorumd with `quorumd` set) for the test's lifetime.
+class Standalone {
+ public:
+  Standalone(const std::string& dir, const std::string& quorumd = {}) : dir_(dir) {
+    std::vector<std::string> args{PYTHON3, ZK_ENSEMBLE_SCRIPT, "start", dir_, "1"};
+    if (!quorumd.empty()) args.insert(args.end(), {"--quorumd", quorumd});
+    auto [out, rc] = run(args, 120s);
+    INFO(out);
+    REQUIRE(rc == 0);
+    const auto at = out.find("\"hosts\": \"");
+    REQUIRE(at != std::string::npos);
+    const auto start = at + 10;
+    hosts_ = out.substr(start, out.find('"', start) - start);
+  }
+  ~Standalone() { run({PYTHON3, ZK_ENSEMBLE_SCRIPT, "stop", dir_}, 60s); }
+  Standalone(const Standalone&) = delete;
+  Standalone& operator=(const Standalone&) = delete;
+  const std::string& hosts() const { return hosts_; }
+
+ private:
+  std::string dir_;
+  std::string hosts_;
+};
+
+}  // namespace
+
+TEST_CASE("client protocol: quorumd answers raw requests byte-compatibly with ZooKeeper 3.8",
+          "[zkcompat][wire]") {
+  quorum::test::TempDir dir("zk-wire");
+  std::string zookeeper, quorum;
+  {
+    Standalone zk((dir.path() / "zookeeper").string());
+    auto [out, rc] = run({PYTHON3, WIRE_PROBE_SCRIPT, zk.hosts()}, 120s);
+    INFO(out);
+    REQUIRE(rc == 0);
+    zookeeper = out;
+  }
+  {
+    Standalone q((dir.path() / "quorumd").string(), QUORUMD);
+    auto [out, rc] = run({PYTHON3, WIRE_PROBE_SCRIPT, q.hosts()}, 120s);
+    INFO(out);
+    REQUIRE(rc == 0);
+    quorum = out;
+  }
+  INFO("ZooKeeper:\n" << zookeeper << "\nquorumd:\n" << quorum);
+  CHECK(zookeeper.find("still served") != std::string::npos);
+  CHECK(quorum == zookeeper);
+}
