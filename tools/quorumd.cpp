@@ -201,9 +201,12 @@ template <class Member>
 int serve_until_signalled(Member& node, const sigset_t& signals) {
   for (;;) {
     timespec wait{0, 200'000'000};
-    const int sig = ::sigtimedwait(&signals, nullptr, &wait);
+    siginfo_t info{};
+    const int sig = ::sigtimedwait(&signals, &info, &wait);
     if (sig > 0) {
-      logger(LogLevel::info, fmt::format("{}: shutting down", ::strsignal(sig)));
+      // Who asked is worth a line: an unexpected stop is otherwise a mystery.
+      logger(LogLevel::info, fmt::format("{} (from process {}): shutting down", ::strsignal(sig),
+                                         static_cast<long>(info.si_pid)));
       return 0;
     }
     if (const auto s = node.status(); !s.storage_failure.empty()) {

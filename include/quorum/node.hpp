@@ -230,6 +230,9 @@ class Node {
     void detach_session(std::int64_t id) override {
       post({}, [id](Core& c, Instant, ReplyHandler) { c.detach_session(id); });
     }
+    void touch(std::int64_t id) override {
+      post({}, [id](Core& c, Instant, ReplyHandler) { c.touch(id); });
+    }
     void close_session(std::int64_t id, ReplyHandler done) override {
       post(std::move(done),
            [id](Core& c, Instant now, ReplyHandler d) { c.close_session(id, std::move(d), now); });

@@ -433,7 +433,22 @@ NodeConfig node_config(const ZooConfig& config, ServerId self) {
       std::chrono::milliseconds(config.min_notification_interval_ms);
   n.replica.max_notification_interval =
       std::chrono::milliseconds(config.max_notification_interval_ms);
+  n.config_node = membership_text(config);
   return n;
+}
+
+std::string membership_text(const ZooConfig& config) {
+  if (config.servers.empty()) return {};
+  std::string out;
+  for (const ServerEntry& s : config.servers) {
+    out += fmt::format("server.{}={}:{}:{}:{}", s.id, s.host, s.quorum_port, s.election_port,
+                       s.role == PeerRole::participant ? "participant" : "observer");
+    if (s.client)
+      out += fmt::format(";{}:{}", s.client->host.empty() ? "0.0.0.0" : s.client->host,
+                         s.client->port);
+    out += '\n';
+  }
+  return out + "version=0";
 }
 
 }  // namespace quorum::config

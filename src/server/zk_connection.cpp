@@ -76,17 +76,34 @@ void ZkConnection::read_body(std::uint32_t length) {
 void ZkConnection::handle(std::string frame) {
   if (closed_) return;
   if (!connected_) return connect(frame);  // reads resume once the session is there
-  rearm_idle();
+  heard();
   request(frame);
   if (!closed_) read_frame();
 }
 
-// No packet within the session timeout: the client is gone; the session expires unless it
-// reattaches (ZooKeeper clients ping at a third of it).
+// Each packet keeps the session alive: the member hears of them at most every quarter of the
+// timeout (the leader's tracker extends the session by a whole timeout at each).
+void ZkConnection::heard() {
+  const auto now = std::chrono::steady_clock::now();
+  last_packet_ = now;
+  if (now - last_touch_ >= std::chrono::milliseconds(timeout_ms_ / 4)) {
+    last_touch_ = now;
+    member_->touch(session_);
+  }
+}
+
+// A silent client's session expires on the leader after its timeout, and the expiry closes
+// this connection (as in ZooKeeper). Should that news never come (a member cut off from the
+// others is told it lost its leader, which closes it too), a connection silent for twice the
+// timeout and a second is closed here.
 void ZkConnection::rearm_idle() {
   idle_.expires_after(std::chrono::milliseconds(std::max(timeout_ms_, 1)));
   idle_.async_wait([self = shared_from_this()](std::error_code ec) {
-    if (!ec) self->close(true);
+    if (ec || self->closed_) return;
+    const auto silent = std::chrono::steady_clock::now() - self->last_packet_;
+    if (silent > std::chrono::milliseconds(2 * std::int64_t{self->timeout_ms_} + 1000))
+      return self->close(true);
+    self->rearm_idle();
   });
 }
 
@@ -145,6 +162,8 @@ void ZkConnection::connect(const std::string& frame) {
       c.session_ = r.session;
       c.timeout_ms_ = r.timeout_ms;
       c.last_zxid_ = std::max(c.last_zxid_, r.zxid.value);
+      c.last_touch_ = {};  // the first packet is news
+      c.heard();
       c.rearm_idle();
       c.read_frame();
     });

@@ -8,6 +8,7 @@
 // Standard headers before Asio: its config decides how it allocates handlers (aligned_alloc
 // or operator new) from what libstdc++'s headers have defined; every file must see the same.
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -46,6 +47,7 @@ class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
   void write_some();
   void close(bool detach);
   void rearm_idle();
+  void heard();
   // Runs `f(self)` on the connection's thread (from the member's thread).
   template <class F>
   void post(F f) {
@@ -67,6 +69,8 @@ class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
   std::int64_t session_ = 0;
   std::int32_t timeout_ms_ = 0;
   std::int64_t last_zxid_ = 0;
+  std::chrono::steady_clock::time_point last_packet_{};
+  std::chrono::steady_clock::time_point last_touch_{};
   bool connected_ = false;
   bool closed_ = false;
   bool close_after_write_ = false;

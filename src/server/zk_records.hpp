@@ -21,11 +21,18 @@ inline std::int32_t err_of(const std::error_code& ec) {
   return ec.category() == error_category() ? ec.value() : -1;
 }
 
+/// A request's path. A null one does not decode (ZooKeeper fails on it: MARSHALLINGERROR).
+inline std::string get_path(jute::Reader& in) {
+  std::optional<std::string> path = in.get_buffer();
+  if (in.ok() && !path) in.fail("a null path");
+  return path.value_or(std::string());
+}
+
 /// CreateRequest / CreateTTLRequest. Out-of-range flags go through: the leader's prep refuses
 /// them (BADARGUMENTS) as a committed error, as ZooKeeper does.
 inline tree::CreateRequest get_create(jute::Reader& in, OpCode op) {
   tree::CreateRequest c;
-  c.path = in.get_string();
+  c.path = get_path(in);
   c.data = in.get_buffer().value_or(std::string());
   c.acl = in.get_acl_list();
   c.mode = static_cast<tree::CreateMode>(in.get_int());
@@ -36,14 +43,14 @@ inline tree::CreateRequest get_create(jute::Reader& in, OpCode op) {
 
 inline tree::DeleteRequest get_delete(jute::Reader& in) {
   tree::DeleteRequest d;
-  d.path = in.get_string();
+  d.path = get_path(in);
   d.version = in.get_int();
   return d;
 }
 
 inline tree::SetDataRequest get_set_data(jute::Reader& in) {
   tree::SetDataRequest s;
-  s.path = in.get_string();
+  s.path = get_path(in);
   s.data = in.get_buffer().value_or(std::string());
   s.version = in.get_int();
   return s;
@@ -51,7 +58,7 @@ inline tree::SetDataRequest get_set_data(jute::Reader& in) {
 
 inline tree::CheckRequest get_check(jute::Reader& in) {
   tree::CheckRequest c;
-  c.path = in.get_string();
+  c.path = get_path(in);
   c.version = in.get_int();
   return c;
 }
@@ -60,7 +67,7 @@ inline tree::CheckRequest get_check(jute::Reader& in) {
 inline ReadRequest get_read(jute::Reader& in, OpCode op) {
   ReadRequest r;
   r.op = op;
-  r.path = in.get_string();
+  r.path = get_path(in);
   r.watch = in.get_bool();
   return r;
 }

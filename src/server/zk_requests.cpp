@@ -86,7 +86,7 @@ void ZkConnection::request(const std::string& frame) {
       return write(wire::get_set_data(in), stat);
     case OpCode::set_acl: {
       tree::SetAclRequest s;
-      s.path = in.get_string();
+      s.path = wire::get_path(in);
       s.acl = in.get_acl_list();
       s.version = in.get_int();
       return write(std::move(s), stat);
@@ -130,14 +130,14 @@ void ZkConnection::request(const std::string& frame) {
         if (op != OpCode::get_children) w.put(r.stat);
       });
     case OpCode::get_acl:
-      return read(ReadRequest{op, in.get_string(), false}, [](jute::Writer& w, const Reply& r) {
+      return read(ReadRequest{op, wire::get_path(in), false}, [](jute::Writer& w, const Reply& r) {
         w.put(r.acl);
         w.put(r.stat);
       });
     case OpCode::get_all_children_number:
-      return read(ReadRequest{op, in.get_string(), false},
+      return read(ReadRequest{op, wire::get_path(in), false},
                   [](jute::Writer& w, const Reply& r) { w.put_int(r.number); });
-    case OpCode::get_ephemerals:
+    case OpCode::get_ephemerals:  // a null prefix is every ephemeral, as "" is
       return read(ReadRequest{op, in.get_string(), false},
                   [](jute::Writer& w, const Reply& r) { w.put(r.children); });
     case OpCode::whoami:
@@ -146,7 +146,7 @@ void ZkConnection::request(const std::string& frame) {
     case OpCode::add_watch:
     case OpCode::remove_watches:
     case OpCode::check_watches: {
-      WatchRequest r{op, in.get_string(), in.get_int()};
+      WatchRequest r{op, wire::get_path(in), in.get_int()};
       // An AddWatchMode or WatcherType ZooKeeper has no name for does not decode either.
       const bool known = op == OpCode::add_watch ? r.mode == 0 || r.mode == 1
                                                  : r.mode >= 1 && r.mode <= 3;
@@ -166,7 +166,7 @@ void ZkConnection::request(const std::string& frame) {
       return;
     }
     case OpCode::sync: {
-      std::string path = in.get_string();
+      std::string path = wire::get_path(in);
       if (!in.ok()) return garbled();
       member_->sync(session_, path,
                     answer(xid, [path](jute::Writer& w, const Reply&) { w.put_string(path); }));

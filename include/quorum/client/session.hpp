@@ -29,6 +29,8 @@ class ClientPort {
   virtual void attach_session(std::int64_t id, tree::SessionPassword password, Zxid last_seen,
                               WatchHandler watcher, ReplyHandler done) = 0;
   virtual void detach_session(std::int64_t id) = 0;
+  /// A remote client's packet: its session stays alive while they come (see NodeCore::touch).
+  virtual void touch(std::int64_t id) = 0;
   virtual void close_session(std::int64_t id, ReplyHandler done) = 0;
   virtual void write(std::int64_t id, tree::RequestBody body, ReplyHandler done) = 0;
   virtual void read(std::int64_t id, ReadRequest request, ReplyHandler done) = 0;

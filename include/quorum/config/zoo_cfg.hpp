@@ -100,4 +100,9 @@ QUORUM_API std::uint64_t ensemble_identity(const ZooConfig& config);
 /// snapCount.
 QUORUM_API NodeConfig node_config(const ZooConfig& config, ServerId self);
 
+/// The membership as ZooKeeper publishes it in /zookeeper/config: one
+/// `server.N=host:quorumPort:electionPort:participant[;clientHost:clientPort]` line per server,
+/// then `version=0` (a static configuration's version). Empty for a standalone server.
+QUORUM_API std::string membership_text(const ZooConfig& config);
+
 }  // namespace quorum::config

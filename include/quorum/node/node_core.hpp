@@ -71,6 +71,7 @@ class NodeCore {
       throw std::invalid_argument(
           "quorum: bad node config: session bounds need 1 <= min_session_ticks <= "
           "max_session_ticks");
+    machine_.tree.set_config_node(config_.config_node);
     machine_.on_apply = [this](const tree::ApplyOutcome& o) { applied(o); };
     // Re-arming waits until the replica's step is over: a restore during recovery is followed
     // by a replay, and only the state after it is what watchers should be compared with.
@@ -181,6 +182,15 @@ class NodeCore {
     r.timeout_ms = c.timeout_ms;
     r.zxid = machine_.tree.last_applied_zxid();
     done(std::move(r));
+  }
+
+  /// A packet from a remote client (ZooKeeper's client port): its session lives as long as
+  /// they keep coming. From the first call on, being attached no longer keeps it alive.
+  void touch(std::int64_t id) {
+    if (auto it = clients_.find(id); it != clients_.end()) {
+      it->second.remote = true;
+      it->second.heard = true;
+    }
   }
 
   /// The client leaves without closing: no more heartbeats from here, its watches go, and
@@ -340,7 +350,14 @@ class NodeCore {
     bool opening = false;
     bool closing = false;
     bool revalidate = false;
+    // A remote client (touch() was called for it) keeps its session alive only by sending
+    // packets, as ZooKeeper's clients do; an in-process one by being attached.
+    bool remote = false;
+    bool heard = false;  // a packet since the last report to the session tracker
   };
+
+  // Whether a client counts as heard from now (and, for a remote one, starts a new period).
+  static bool alive(Client& c) { return !c.remote || std::exchange(c.heard, false); }
 
   static Reply failure(errc e) {
     Reply r;
@@ -460,7 +477,7 @@ class NodeCore {
           if (p.compare(0, r.path.size(), r.path) == 0) out.children.push_back(p);
       return out;
     }
-    if (!tree::validate_path(r.path).empty()) return failure(errc::bad_arguments);
+    // Like ZooKeeper, reads do not validate the path: one that names no node is NONODE.
     const tree::NodeId node = t.find(r.path);
     if (node == tree::no_node) {
       // exists() leaves a watch on a missing node, to hear of its creation.
@@ -472,8 +489,7 @@ class NodeCore {
     const tree::AclList& acl = t.acl_of(node);
     const bool can_read = tree::acl_allows(acl, tree::perm::read, auth);
     switch (r.op) {
-      case OpCode::exists:
-        if (!can_read) return failure(errc::no_auth);
+      case OpCode::exists:  // ZooKeeper 3.8.0 checks no permission for exists
         if (r.watch) watches_.add(id, r.path, tree::WatchKind::exist);
         break;
       case OpCode::get_data:
@@ -495,10 +511,10 @@ class NodeCore {
         const bool admin = tree::acl_allows(acl, tree::perm::admin, auth);
         if (!can_read && !admin) return failure(errc::no_auth);
         out.acl = acl;
-        // Without ADMIN, digest ids are masked (ZooKeeper 3.8).
+        // Without ADMIN, a digest id's hash is masked: "user:x" (ZooKeeper 3.8).
         if (!admin)
           for (tree::Acl& a : out.acl)
-            if (a.id.scheme == "digest") a.id.id = "x:x";
+            if (a.id.scheme == "digest") a.id.id = a.id.id.substr(0, a.id.id.find(':')) + ":x";
         break;
       }
       default:
@@ -682,7 +698,21 @@ class NodeCore {
         c.queue.clear();
       }
       std::erase_if(clients_, [](const auto& entry) { return entry.second.opening; });
+      // Remote clients are disconnected, as ZooKeeper closes its client connections when it
+      // stops serving: they go on through another server. The sessions live on.
+      std::vector<WatchHandler> disconnected;
+      for (auto it = clients_.begin(); it != clients_.end();) {
+        if (!it->second.remote) {
+          ++it;
+          continue;
+        }
+        watches_.remove_session(it->first);
+        disconnected.push_back(std::move(it->second.watcher));
+        it = clients_.erase(it);
+      }
       for (Pending& p : lost) p.done(failure(errc::connection_loss));
+      for (WatchHandler& w : disconnected)
+        if (w) w({tree::EventType::none, tree::KeeperState::disconnected, {}});
     }
     if (user_role_observer_) user_role_observer_(e);
   }
@@ -706,7 +736,7 @@ class NodeCore {
 
   void lead_tick(Instant now) {
     for (auto& [id, c] : clients_)
-      if (!c.opening)
+      if (!c.opening && alive(c))
         tracker_.touch(id, config_.replica.self, std::exchange(c.revalidate, false), now);
     for (std::int64_t id : tracker_.expire(now)) leader_request(id, tree::CloseSessionRequest{});
     if (now >= next_container_check_) {
@@ -727,8 +757,11 @@ class NodeCore {
   std::string ping_payload() {
     std::string out;
     tree::encoding::Encoder e(out);
-    e.put(static_cast<std::uint32_t>(clients_.size()));
+    std::uint32_t live = 0;
+    for (auto& entry : clients_) live += entry.second.remote && !entry.second.heard ? 0 : 1;
+    e.put(live);
     for (auto& [id, c] : clients_) {
+      if (!alive(c)) continue;
       e.put(id);
       e.put(static_cast<std::uint8_t>(std::exchange(c.revalidate, false) ? 1 : 0));
     }

@@ -55,6 +55,8 @@ struct NodeConfig {
   /// applied txns (spread by member id, so members do not all snapshot at once); 0 never.
   /// Taken in the background, with storage that writes on its own thread (FileStorage).
   std::size_t snap_count = 100'000;
+  /// /zookeeper/config's text (config::membership_text); empty leaves the node empty.
+  std::string config_node;
 };
 
 /// A read a member serves from its own tree.

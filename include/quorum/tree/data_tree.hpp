@@ -137,6 +137,15 @@ class DataTree {
     }
     return count;
   }
+  /// ZooKeeper's /zookeeper/config: the ensemble's membership as text, which each member
+  /// writes from its own (identical, checked at connect) configuration rather than through a
+  /// txn; version and aversion -1 as ZooKeeper leaves them. Kept across restores. Empty (the
+  /// default, and standalone): the node stays empty.
+  void set_config_node(std::string text) {
+    config_text_ = std::move(text);
+    write_config_node();
+  }
+
   /// ZooKeeper's node count, which counts the root under both of its keys ("" and "/").
   std::size_t node_count() const noexcept { return nodes_.size() + 1; }
   const std::map<std::int64_t, SessionRecord>& sessions() const noexcept { return sessions_; }
@@ -172,6 +181,14 @@ class DataTree {
     const NodeId zk = add_system(NodeStore::root(), "zookeeper", open_acl_unsafe());
     add_system(zk, "quota", open_acl_unsafe());
     add_system(zk, "config", read_acl_unsafe());
+  }
+  void write_config_node() {
+    if (config_text_.empty()) return;
+    const NodeId id = nodes_.lookup("/zookeeper/config");
+    if (id == no_node) return;
+    nodes_.set_data(id, config_text_);
+    nodes_[id].version = -1;
+    nodes_[id].aversion = -1;
   }
   NodeId add_system(NodeId parent, std::string_view name, const AclList& acl) {
     const NodeId id = nodes_.add(parent, name, {});
@@ -311,6 +328,7 @@ class DataTree {
   AclCache acls_;
   std::map<std::int64_t, SessionRecord> sessions_;
   std::set<std::string> containers_;
+  std::string config_text_;  // /zookeeper/config's data (set_config_node)
   std::set<std::string> ttls_;
   Zxid last_applied_ = Zxid::none();
   ApplyOutcome outcome_;

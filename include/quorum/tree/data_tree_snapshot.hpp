@@ -60,7 +60,9 @@ inline std::error_code DataTree::restore(const Snapshot& snapshot) {
   DataTree fresh;
   if (snapshot.state.empty()) {
     fresh.last_applied_ = snapshot.last_zxid;
+    fresh.config_text_ = std::move(config_text_);
     *this = std::move(fresh);
+    write_config_node();
     return {};
   }
   encoding::Decoder d(snapshot.state);
@@ -136,7 +138,9 @@ inline std::error_code DataTree::restore(const Snapshot& snapshot) {
     }
   }
   fresh.last_applied_ = snapshot.last_zxid;
+  fresh.config_text_ = std::move(config_text_);
   *this = std::move(fresh);
+  write_config_node();
   return {};
 }
 

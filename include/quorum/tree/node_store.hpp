@@ -143,14 +143,20 @@ class NodeStore {
   }
 
   /// The node at a valid absolute path, or no_node.
+  /// The node at `path`, or no_node. Only a canonical path names a node ("/a/b"; "" is the
+  /// root, as in ZooKeeper's node table): "/a//b", "/a/" or "a" name none.
   NodeId lookup(std::string_view path) const noexcept {
+    if (path.empty()) return root();
+    if (path[0] != '/') return no_node;
     NodeId at = root();
     std::size_t i = 1;
     while (i < path.size() && at != no_node) {
       std::size_t slash = path.find('/', i);
       if (slash == std::string_view::npos) slash = path.size();
+      if (slash == i) return no_node;  // an empty name
       at = find(at, path.substr(i, slash - i));
       i = slash + 1;
+      if (i == path.size()) return no_node;  // a trailing '/'
     }
     return at;
   }

@@ -115,18 +115,23 @@ class RequestPrep {
 
   // ---- single operations (throw Failure; change records only on success) -----------------
 
+  // ZooKeeper's order of checks (PrepRequestProcessor): mode and TTL, then only that the path
+  // has a parent part; the parent is looked up (NONODE) before the full path is validated,
+  // so "/a//b" is NONODE, not BADARGUMENTS. A container or TTL node is what the opcode says
+  // (createContainer with flags 0 is a container; create with the container flag is a plain
+  // persistent node), ephemeral and sequential are what the flags say.
   CreateTxn create(const Request& r, const CreateRequest& c) {
     const bool container_op = c.op == OpCode::create_container;
     const bool ttl_op = c.op == OpCode::create_ttl;
     if (static_cast<std::int32_t>(c.mode) < 0 || static_cast<std::int32_t>(c.mode) > 6)
       throw Failure{errc::bad_arguments};
-    if (container_op != (c.mode == CreateMode::container)) throw Failure{errc::bad_arguments};
-    if (ttl_op != is_ttl(c.mode)) throw Failure{errc::bad_arguments};
-    if (ttl_op && !limits_.ttl_enabled) throw Failure{errc::unimplemented};
-    if (ttl_op && (c.ttl_ms <= 0 || c.ttl_ms > max_ttl_ms)) throw Failure{errc::bad_arguments};
+    if (is_ttl(c.mode) && !limits_.ttl_enabled) throw Failure{errc::unimplemented};
+    if (is_ttl(c.mode) && (c.ttl_ms <= 0 || c.ttl_ms > max_ttl_ms))
+      throw Failure{errc::bad_arguments};
+    if (ttl_op && !is_ttl(c.mode)) throw Failure{errc::bad_arguments};
     if (c.data.size() > limits_.max_data_bytes) throw Failure{errc::bad_arguments};
-    // A sequential create may end in '/': the suffix completes the name.
-    check_path(is_sequential(c.mode) ? c.path + "1" : c.path);
+    if (c.path.find('/') == std::string::npos || c.path.find('\0') != std::string::npos)
+      throw Failure{errc::bad_arguments};
     if (c.path == "/") throw Failure{errc::node_exists};
     AclList acl = c.acl;
     if (fix_acl(acl, r.auth) != errc::ok) throw Failure{errc::invalid_acl};
@@ -140,9 +145,12 @@ class RequestPrep {
     if (parent.owner != 0 && parent.owner != container_owner && !is_ttl_owner(parent.owner))
       throw Failure{errc::no_children_for_ephemerals};
     std::int64_t owner = 0;
-    if (is_ephemeral(c.mode)) owner = r.session;
-    if (c.mode == CreateMode::container) owner = container_owner;
-    if (is_ttl(c.mode)) owner = ttl_owner(c.ttl_ms);
+    if (container_op)
+      owner = container_owner;
+    else if (ttl_op)
+      owner = ttl_owner(c.ttl_ms);
+    else if (is_ephemeral(c.mode))
+      owner = r.session;
 
     parent.cversion = next_version(parent.cversion);
     ++parent.num_children;

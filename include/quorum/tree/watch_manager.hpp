@@ -34,8 +34,12 @@ class WatchManager {
  public:
   void add(std::int64_t session, std::string_view path, WatchKind kind) {
     std::uint8_t& bits = by_path_[std::string(path)][session];
-    if (kind == WatchKind::persistent_recursive && !(bits & bit(kind))) ++recursive_;
+    if (kind == WatchKind::persistent_recursive && !(bits & any_recursive)) ++recursive_;
     bits |= bit(kind);
+    // ZooKeeper registers a persistent watch with both its data and its child watch
+    // managers; removeWatches of one type leaves the other (the *_child bits).
+    if (kind == WatchKind::persistent) bits |= persistent_child;
+    if (kind == WatchKind::persistent_recursive) bits |= recursive_child;
     by_session_[session].insert(std::string(path));
   }
 
@@ -53,10 +57,11 @@ class WatchManager {
             fired = bits & (one_shot_data | bit(WatchKind::persistent));
             break;
           case EventType::node_deleted:
-            fired = bits & (one_shot_data | bit(WatchKind::child) | bit(WatchKind::persistent));
+            fired = bits & (one_shot_data | bit(WatchKind::child) | bit(WatchKind::persistent) |
+                            persistent_child);
             break;
           case EventType::node_children_changed:
-            fired = bits & (bit(WatchKind::child) | bit(WatchKind::persistent));
+            fired = bits & (bit(WatchKind::child) | persistent_child);
             break;
           default:
             break;
@@ -66,13 +71,16 @@ class WatchManager {
       }
       prune(it);
     }
-    // Recursive watches on the path or any ancestor; never for child events.
+    // Recursive watches on the path or any ancestor; never for child events. A delete reaches
+    // the child manager's copy too.
     if (recursive_ > 0 && type != EventType::node_children_changed) {
+      const std::uint8_t mask = type == EventType::node_deleted ? any_recursive
+                                                                : bit(WatchKind::persistent_recursive);
       std::string_view at = change.path;
       for (;;) {
         if (auto it = by_path_.find(std::string(at)); it != by_path_.end())
           for (auto& [session, bits] : it->second)
-            if (bits & bit(WatchKind::persistent_recursive)) hit[session] = true;
+            if (bits & mask) hit[session] = true;
         if (at.size() <= 1) break;
         at = parent_path(at);
       }
@@ -85,7 +93,8 @@ class WatchManager {
   }
 
   /// removeWatches: drops this session's watches of `type` on `path`. False when none matched
-  /// (ZooKeeper's NOWATCHER). Persistent kinds count as both data and child watches.
+  /// (ZooKeeper's NOWATCHER). A persistent kind is a data and a child watch, removed one type
+  /// at a time as ZooKeeper's two managers hold it.
   bool remove(std::int64_t session, std::string_view path, WatcherType type) {
     return match(session, path, type, true);
   }
@@ -98,7 +107,7 @@ class WatchManager {
     auto it = by_path_.find(std::string(path));
     if (it == by_path_.end()) return 0;
     auto s = it->second.find(session);
-    return s == it->second.end() ? 0 : s->second;
+    return s == it->second.end() ? 0 : static_cast<std::uint8_t>(s->second & public_kinds);
   }
 
   /// Every watch of a session goes (it closed, expired or moved away).
@@ -110,7 +119,7 @@ class WatchManager {
       if (it == by_path_.end()) continue;
       auto w = it->second.find(session);
       if (w != it->second.end()) {
-        if (w->second & bit(WatchKind::persistent_recursive)) --recursive_;
+        if (w->second & any_recursive) --recursive_;
         it->second.erase(w);
       }
       if (it->second.empty()) by_path_.erase(it);
@@ -148,6 +157,10 @@ class WatchManager {
 
   static constexpr std::uint8_t bit(WatchKind k) noexcept { return static_cast<std::uint8_t>(k); }
   static constexpr std::uint8_t one_shot_data = 1 | 16;  // data | exist
+  static constexpr std::uint8_t persistent_child = 32;   // persistent, in the child manager
+  static constexpr std::uint8_t recursive_child = 64;    // recursive, in the child manager
+  static constexpr std::uint8_t any_recursive = 8 | recursive_child;
+  static constexpr std::uint8_t public_kinds = 1 | 2 | 4 | 8 | 16;
 
   bool match(std::int64_t session, std::string_view path, WatcherType type, bool erase) {
     auto it = by_path_.find(std::string(path));
@@ -155,15 +168,17 @@ class WatchManager {
     auto w = it->second.find(session);
     if (w == it->second.end()) return false;
     unsigned mask = 0;
-    const unsigned persistent = bit(WatchKind::persistent) | bit(WatchKind::persistent_recursive);
-    if (type == WatcherType::data || type == WatcherType::any) mask |= one_shot_data | persistent;
+    if (type == WatcherType::data || type == WatcherType::any)
+      mask |= 0u + one_shot_data + bit(WatchKind::persistent) +
+              bit(WatchKind::persistent_recursive);
     if (type == WatcherType::children || type == WatcherType::any)
-      mask |= bit(WatchKind::child) | persistent;
+      mask |= 0u + bit(WatchKind::child) + persistent_child + recursive_child;
     const auto found = static_cast<std::uint8_t>(w->second & mask);
     if (!found) return false;
     if (erase) {
-      if (found & bit(WatchKind::persistent_recursive)) --recursive_;
+      const bool was_recursive = w->second & any_recursive;
       w->second = static_cast<std::uint8_t>(w->second & ~found);
+      if (was_recursive && !(w->second & any_recursive)) --recursive_;
       prune(it);
     }
     return true;

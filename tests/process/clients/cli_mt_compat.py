@@ -7,8 +7,10 @@ prints a normalized transcript.
 A fixed command sequence goes to cli_mt's stdin one command at a time. cli_mt runs most
 commands asynchronously and prints their completions (and watch events) from its completion
 thread, in the order the server answered; so after each command this script sends `sync /`
-and waits (bounded) for that sync's completion line: everything the command printed has come
-by then. The barrier lines themselves are left out.
+and waits (bounded) for that sync's whole completion output (`[/]: rc = 0` and `\tname = /`,
+two separate writes): everything the command printed has come by then, and the next command
+is sent only after it, so no output of one command can interleave with another's. The barrier
+lines themselves are left out.
 
 Normalized: the session id, times ("time = N msec" lines are dropped, ctime/mtime become
 <time>), zxids (czxid becomes Z; mzxid becomes Z when equal to czxid, Z+ when greater),
@@ -74,17 +76,24 @@ class Cli:
         self.reader.start()
 
     def _read(self):
-        skip_name = False
+        # The barrier's completion prints two lines with two separate writes ("[/]: rc = 0",
+        # then "\tname = /"). It counts as done only after the second one: the next command
+        # goes out only then, so nothing cli_mt's main thread prints for it (e.g. "Creating
+        # [...] node") can land between the two.
+        name_pending = False
         for raw in self.proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             with self.cv:
-                if line.startswith("[/]: rc = "):
+                if name_pending and line == "\tname = /":
+                    name_pending = False
                     self.barriers += 1
-                    skip_name = True
-                elif skip_name and line == "\tname = /":
-                    skip_name = False
+                elif line == "[/]: rc = 0" and not name_pending:
+                    name_pending = True
+                elif line.startswith("[/]: rc = ") and not name_pending:
+                    # A failed barrier prints no name line: done, and shown in the transcript.
+                    self.lines.append("!! barrier " + line)
+                    self.barriers += 1
                 else:
-                    skip_name = False
                     self.lines.append(line)
                 self.cv.notify_all()
         with self.cv:

@@ -100,16 +100,21 @@ def mode_of(srvr_text):
 
 
 def _alive(pid, config):
-    """Whether `pid` runs and is the JVM of `config` (a reused pid is not ours)."""
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            cmd = f.read().decode("utf-8", "replace")
-        with open("/proc/%d/stat" % pid) as f:
-            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                return False
-    except OSError:
-        return False
-    return config in cmd
+    """Whether `pid` runs and is the server of `config` (a reused pid is not ours). Its
+    cmdline can read empty for a moment (while the process starts): asked again then."""
+    for _ in range(50):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return False
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                cmd = f.read().decode("utf-8", "replace")
+        except OSError:
+            return False
+        if cmd:
+            return config in cmd
+        time.sleep(0.01)
+    return False
 
 
 def _reap(pid):
@@ -236,7 +241,11 @@ class Ensemble:
             modes = self.modes()
             for i in ids:
                 s = self._server(i)
-                if not _alive(s["pid"], s["config"]):
+                # A process this object started is asked directly (its /proc/PID/cmdline can
+                # read empty for a moment right after the start); others by pid and config.
+                proc = getattr(self, "_procs", {}).get(i)
+                gone = proc.poll() is not None if proc else not _alive(s["pid"], s["config"])
+                if gone:
                     raise RuntimeError("zookeeper server %d exited; see %s" % (i, s["log"]))
             if all(modes[i] for i in ids):
                 return modes

@@ -8,7 +8,8 @@ One JVM (Java startup is slow): the commands go to zkCli.sh's stdin, which it re
 line without echo when not on a terminal. After each command comes `version`, which only prints
 the client's version, so the output splits into one block per command. zkCli's watcher prints
 from another thread (`WATCHER::` and `WatchedEvent ...`), in no fixed order relative to the
-commands' output: those lines are collected in order and printed at the end.
+commands' output (even in the middle of one of its lines): those are cut out of the raw output,
+collected in order and printed at the end.
 
 Normalized: times (<time>), zxids (cZxid becomes Z; mZxid and pZxid Z or Z+ relative to it),
 a non-zero ephemeralOwner (<session>), port numbers (P), children order (sorted), SLF4J and
@@ -51,9 +52,19 @@ COMMANDS = [
     "addauth digest user:pass",
     "create /zkc/acl a " + DIGEST,
     "getAcl /zkc/acl",
-    "setAcl /zkc/acl world:anyone:r",
+    # ZooKeeper 3.8 race: after setAcl, a write forwarded by a follower can still be checked
+    # (on the leader) against the node's old ACL until the leader has applied the setAcl, so
+    # "setAcl ...:r" then "set" is NoAuth only most of the time. Deterministic instead: the
+    # new ACL takes READ away (reads are checked by the server that answered setAcl, on its
+    # own applied tree), and the write is allowed by the old and the new ACL alike; a denied
+    # write comes from a node created read-only (create carries its ACL, no race).
+    "setAcl /zkc/acl world:anyone:wa",
     "getAcl /zkc/acl",
+    "get /zkc/acl",
     "set /zkc/acl x",
+    "delete /zkc/acl",
+    "create /zkc/ro r world:anyone:r",
+    "set /zkc/ro x",
     "whoami",
     "sync /zkc",
     "config",
@@ -114,7 +125,16 @@ def main(argv):
         text, rc = p.stdout.decode("utf-8", "replace"), p.returncode
     except subprocess.TimeoutExpired as e:
         text, rc = (e.stdout or b"").decode("utf-8", "replace"), None
+    # The watcher's two println calls ("\nWATCHER::", "\nWatchedEvent ...") can land in the
+    # middle of a line the main thread is printing in pieces (seen: `ls` printed "[", then the
+    # event, then the rest of the list), so they are cut out of the raw text first, whole.
     events, blocks, current = [], [], []
+
+    def take_event(m):
+        events.append(m.group(1))
+        return ""
+    text = re.sub(r"\nWATCHER::\n", "", text)
+    text = re.sub(r"\n(WatchedEvent [^\n]*)\n", take_event, text)
     for line in text.splitlines():
         if any(re.match(n, line) for n in NOISE):
             continue

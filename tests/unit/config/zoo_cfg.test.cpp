@@ -266,3 +266,16 @@ TEST_CASE("election timing keys: ZooKeeper's fastleader.* and our finalizeWait",
   CHECK(error_of(base + "fastleader.finalizeWait=-1\n") ==
         "zoo.cfg:6: fastleader.finalizeWait: -1 is out of range (0..60000)");
 }
+
+TEST_CASE("zoo.cfg: /zookeeper/config's text is the membership as ZooKeeper writes it") {
+  ZooConfig c;
+  c.servers.push_back({1, "127.0.0.1", 2888, 3888, PeerRole::participant, std::nullopt, 0});
+  c.servers.push_back(
+      {2, "127.0.0.2", 2889, 3889, PeerRole::participant, HostPort{"", 2182}, 0});
+  CHECK(membership_text(c) ==
+        "server.1=127.0.0.1:2888:3888:participant\n"
+        "server.2=127.0.0.2:2889:3889:participant;0.0.0.0:2182\n"
+        "version=0");
+  CHECK(node_config(c, 1).config_node == membership_text(c));
+  CHECK(membership_text(ZooConfig{}).empty());  // standalone
+}

@@ -89,15 +89,24 @@ TEST_CASE("create reports each of ZooKeeper's errors") {
   CHECK(h.create("/missing/child").result.err == errc::no_node);
   CHECK(h.create("/a/").result.err == errc::bad_arguments);
   CHECK(h.create("a").result.err == errc::bad_arguments);
-  CHECK(h.create("/a/./b").result.err == errc::bad_arguments);
+  // The parent is looked up before the path is validated (ZooKeeper's order): "/a/." is none.
+  CHECK(h.create("/a/./b").result.err == errc::no_node);
+  CHECK(h.create("/a//b").result.err == errc::no_node);
+  CHECK(h.create("/a/.").result.err == errc::bad_arguments);
   CHECK(h.create("/").result.err == errc::node_exists);
   CHECK(h.create("/eph/child").result.err == errc::no_children_for_ephemerals);
   CHECK(h.create("/big", std::string(1024 * 1024 + 1, 'x')).result.err == errc::bad_arguments);
   CHECK(h.create("/fits", std::string(1024 * 1024, 'x')).result.err == errc::ok);
   CHECK(h.create("/noacl", {}, CreateMode::persistent, {}).result.err == errc::invalid_acl);
-  // A mode that does not match its opcode.
+  // The opcode decides container and TTL nodes: create2 with the container flag makes a
+  // persistent node, createContainer with flags 0 a container (as ZooKeeper 3.8 does).
   CHECK(h.run(CreateRequest{"/c", {}, open_acl_unsafe(), CreateMode::container, 0, OpCode::create2})
-            .result.err == errc::bad_arguments);
+            .result.err == errc::ok);
+  CHECK(h.tree.stat_of(h.tree.find("/c")).ephemeral_owner == 0);
+  CHECK(h.run(CreateRequest{"/box", {}, open_acl_unsafe(), CreateMode::persistent, 0,
+                            OpCode::create_container})
+            .result.err == errc::ok);
+  CHECK(h.tree.nodes()[h.tree.find("/box")].ephemeral_owner == container_owner);
   CHECK(
       h
           .run(CreateRequest{
@@ -401,4 +410,23 @@ TEST_CASE("requests survive the codec unchanged") {
   Request back;
   REQUIRE(encoding::decode(encoding::encode(r), back));
   CHECK(back == r);
+}
+
+TEST_CASE("/zookeeper/config holds the membership text, version -1, across restores") {
+  DataTree t;
+  t.set_config_node("server.1=127.0.0.1:2888:3888:participant\nversion=0");
+  const auto check = [](const DataTree& tree) {
+    const NodeId id = tree.find("/zookeeper/config");
+    REQUIRE(id != no_node);
+    CHECK(tree.nodes().data(id) == "server.1=127.0.0.1:2888:3888:participant\nversion=0");
+    CHECK(tree.stat_of(id).version == -1);
+    CHECK(tree.stat_of(id).aversion == -1);
+  };
+  check(t);
+  DataTree other;
+  other.set_config_node(std::string(t.nodes().data(t.find("/zookeeper/config"))));
+  REQUIRE_FALSE(other.restore(t.snapshot()));
+  check(other);
+  REQUIRE_FALSE(other.restore(Snapshot{Zxid{5}, {}}));  // an empty image: a fresh tree
+  check(other);
 }

@@ -82,3 +82,25 @@ TEST_CASE("removeWatches and checkWatches by type") {
   CHECK(w.trigger({"/r/x", EventType::node_created}).empty());
   CHECK(w.paths() == 0);
 }
+
+TEST_CASE("a persistent watch is a data and a child watch, removed one type at a time") {
+  // ZooKeeper 3.8 registers addWatch with both of its watch managers.
+  WatchManager w;
+  w.add(1, "/p", WatchKind::persistent);
+  CHECK(w.remove(1, "/p", WatcherType::data));
+  CHECK_FALSE(w.contains(1, "/p", WatcherType::data));
+  CHECK(w.contains(1, "/p", WatcherType::children));
+  CHECK(w.trigger({"/p", EventType::node_data_changed}).empty());
+  CHECK(w.trigger({"/p", EventType::node_children_changed}).size() == 1);
+  CHECK(w.trigger({"/p", EventType::node_deleted}).size() == 1);
+  CHECK(w.remove(1, "/p", WatcherType::children));
+  CHECK(w.paths() == 0);
+
+  w.add(2, "/r", WatchKind::persistent_recursive);
+  CHECK(w.remove(2, "/r", WatcherType::children));
+  CHECK(w.contains(2, "/r", WatcherType::data));
+  CHECK(w.trigger({"/r/x", EventType::node_created}).size() == 1);
+  CHECK(w.remove(2, "/r", WatcherType::data));
+  CHECK(w.trigger({"/r/x", EventType::node_deleted}).empty());
+  CHECK(w.paths() == 0);
+}
