@@ -29,6 +29,7 @@
 #include "quorum/node.hpp"
 #include "quorum/server/client_port.hpp"
 #include "quorum/server/four_letter_client.hpp"
+#include "quorum/server/node_client_port.hpp"
 #include "quorum/storage/file_storage.hpp"
 #include "quorum/storage/file_system.hpp"
 #include "quorum/transport/tcp.hpp"
@@ -156,21 +157,6 @@ class PidFile {
 
 // ---- running the member -------------------------------------------------------------------------
 
-std::string mode_name(const quorum::config::ZooConfig& c, quorum::PeerState state) {
-  if (c.standalone()) return "standalone";
-  switch (state) {
-    case quorum::PeerState::leading:
-      return "leader";
-    case quorum::PeerState::following:
-      return "follower";
-    case quorum::PeerState::observing:
-      return "observer";
-    case quorum::PeerState::looking:
-      break;
-  }
-  return "";
-}
-
 void log_role(const quorum::RoleEvent& e) {
   using K = quorum::RoleEvent::Kind;
   switch (e.kind) {
@@ -223,24 +209,13 @@ int run_member(typename Transport::Network& network, const quorum::config::ZooCo
       network, quorum::config::node_config(c, self), storage);
   node.set_role_observer(log_role);
   node.start();
-  std::unique_ptr<quorum::server::ClientPort> client;
-  std::optional<quorum::config::HostPort> address;
-  if (c.client_port) address = quorum::config::HostPort{c.client_port_address, *c.client_port};
-  if (const auto* me = c.server(self); me && me->client) address = me->client;
-  if (address) {
-    quorum::server::ClientPortOptions o;
-    o.address = address->host.empty() ? "0.0.0.0" : address->host;
-    o.port = address->port;
-    o.four_letter_words = c.four_letter_words;
-    o.state = [&node, &c] {
-      const auto s = node.status();
-      return quorum::server::ServerState{s.serving, mode_name(c, s.state), s.applied, s.znodes + 1};
-    };
-    o.log = [](const std::string& line) { logger(LogLevel::debug, line); };
-    o.sessions = node.client_port();
-    client = std::make_unique<quorum::server::ClientPort>(std::move(o));
-    logger(LogLevel::info, fmt::format("client port {}:{}",
-                                       address->host.empty() ? "*" : address->host, address->port));
+  std::unique_ptr<quorum::server::ClientPort> client = quorum::server::open_client_port(
+      node, c, self, [](const std::string& line) { logger(LogLevel::debug, line); });
+  if (client) {
+    std::string host = c.client_port_address;
+    if (const auto* me = c.server(self); me && me->client) host = me->client->host;
+    logger(LogLevel::info,
+           fmt::format("client port {}:{}", host.empty() ? "*" : host, client->port()));
   }
   const int rc = serve_until_signalled(node, signals);
   client.reset();

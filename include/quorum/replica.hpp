@@ -196,6 +196,11 @@ class Replica {
     return next;
   }
   const ReplicaConfig& config() const noexcept { return config_; }
+  /// While leading: followers connected and followers in broadcast; else {0, 0}.
+  std::pair<std::size_t, std::size_t> learners() const noexcept {
+    if (auto* l = std::get_if<LeaderCore>(&role_)) return {l->learners(), l->synced_learners()};
+    return {0, 0};
+  }
   const Election<TransportPolicy, StoragePolicy>& election() const noexcept { return election_; }
 
  private:

@@ -452,3 +452,46 @@ std::string membership_text(const ZooConfig& config) {
 }
 
 }  // namespace quorum::config
+
+namespace quorum::config {
+
+namespace {
+std::uintmax_t directory_size(const std::filesystem::path& dir) {
+  std::uintmax_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code size_error;
+    if (it->is_regular_file(size_error)) total += it->file_size(size_error);
+  }
+  return total;
+}
+}  // namespace
+
+std::string conf_text(const ZooConfig& c, ServerId self) {
+  const std::filesystem::path log_dir = c.data_log_dir.empty() ? c.data_dir : c.data_log_dir;
+  const int tick = c.tick_time_ms;
+  const ServerEntry* me = c.server(self);
+  std::uint16_t client_port = c.client_port.value_or(0);
+  if (me && me->client) client_port = me->client->port;
+  std::string out;
+  out += fmt::format("clientPort={}\nsecureClientPort=-1\n", client_port);
+  out += fmt::format("dataDir={}\ndataDirSize={}\n", c.data_dir.string(),
+                     directory_size(c.data_dir));
+  out += fmt::format("dataLogDir={}\ndataLogSize={}\n", log_dir.string(), directory_size(log_dir));
+  out += fmt::format("tickTime={}\nmaxClientCnxns={}\n", tick, c.max_client_cnxns);
+  out += fmt::format("minSessionTimeout={}\nmaxSessionTimeout={}\n",
+                     c.min_session_timeout_ms > 0 ? c.min_session_timeout_ms : 2 * tick,
+                     c.max_session_timeout_ms > 0 ? c.max_session_timeout_ms : 20 * tick);
+  out += fmt::format("clientPortListenBacklog=-1\nserverId={}\n", self);
+  if (!c.servers.empty()) {
+    out += fmt::format("initLimit={}\nsyncLimit={}\nelectionAlg=3\n", c.init_limit, c.sync_limit);
+    if (me)
+      out += fmt::format("electionPort={}\nquorumPort={}\npeerType=0\n", me->election_port,
+                         me->quorum_port);
+    out += "membership: \n" + membership_text(c) + "\n";
+  }
+  return out;
+}
+
+}  // namespace quorum::config

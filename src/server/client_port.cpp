@@ -6,29 +6,16 @@
 #include <array>
 #include <asio.hpp>
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "quorum/version.hpp"
+#include "four_letter_words.hpp"
 #include "zk_connection.hpp"
 
 namespace quorum::server {
 
 using asio::ip::tcp;
-
-std::string srvr_text(const ServerState& s, const PortCounters& c) {
-  if (!s.serving) return "This ZooKeeper instance is not currently serving requests\n";
-  std::string out =
-      fmt::format("Zookeeper version: 3.8.0-quorum-{}, built on unknown\n", version_string);
-  out += "Latency min/avg/max: 0/0.0/0\n";
-  out += fmt::format("Received: {}\nSent: {}\nConnections: {}\nOutstanding: 0\n", c.received,
-                     c.sent, c.connections);
-  out += fmt::format("Zxid: {:#x}\n",
-                     static_cast<std::uint64_t>(std::max<std::int64_t>(s.zxid.value, 0)));
-  out += fmt::format("Mode: {}\n", s.mode);
-  out += fmt::format("Node count: {}\n", s.node_count);
-  if (s.mode == "leader") out += "Proposal sizes last/min/max: -1/-1/-1\n";
-  return out;
-}
 
 struct ClientPort::Impl {
   explicit Impl(ClientPortOptions o) : options(std::move(o)), acceptor(io) {
@@ -57,14 +44,46 @@ struct ClientPort::Impl {
            std::find(list.begin(), list.end(), word) != list.end();
   }
 
-  std::string answer(const std::string& word) const {
+  // What a word needs, gathered now (on the port's thread).
+  WordInputs inputs() {
+    WordInputs in;
+    if (options.report) {
+      in.report = options.report();
+    } else if (options.state) {
+      in.report.state = options.state();
+    }
+    std::erase_if(zk_connections, [](const auto& w) { return w.expired(); });
+    for (const auto& w : zk_connections)
+      if (auto c = w.lock()) in.connections.push_back(std::move(c));
+    in.counters = PortCounters{stats.received,         stats.sent,
+                               connections.load(),     stats.outstanding,
+                               stats.latency.min(),    stats.latency.avg(),
+                               stats.latency.max()};
+    in.conf = options.conf ? options.conf() : std::string();
+    return in;
+  }
+
+  std::string answer(const std::string& word, const tcp::socket* asker = nullptr) {
     if (!allowed(word)) return word + " is not executed because it is not in the whitelist.\n";
-    const ServerState s = options.state ? options.state() : ServerState{};
-    if (word == "srvr")
-      return srvr_text(s, PortCounters{received.load(), sent.load(), connections.load()});
-    if (word == "ruok") return "imok";
-    if (word == "isro") return s.serving ? "rw" : "null";
-    return {};
+    WordInputs in = inputs();
+    std::error_code ec;
+    if (asker)
+      if (const auto peer = asker->remote_endpoint(ec); !ec)
+        in.asker = fmt::format("/{}:{}[1](queued=0,recved=1,sent=0)", peer.address().to_string(),
+                               peer.port());
+    if (word == "crst")
+      for (const auto& c : in.connections) c->reset_stats();
+    if (word == "srst") stats.reset();
+    return word_text(word, in);
+  }
+
+  // Runs `f` on the port's thread and waits for its result.
+  template <class F>
+  auto on_port_thread(F f) {
+    std::promise<decltype(f())> promise;
+    auto future = promise.get_future();
+    asio::post(io, [&] { promise.set_value(f()); });
+    return future.get();
   }
 
   // Counts itself among the open connections for as long as it lives.
@@ -116,16 +135,17 @@ struct ClientPort::Impl {
           c->socket.close(ignored);
           return;
         }
-        std::make_shared<ZkConnection>(std::move(c->socket), io, options.sessions,
-                                       options.max_packet, c->word, c)
-            ->start();
+        auto zk = std::make_shared<ZkConnection>(std::move(c->socket), io, options.sessions,
+                                                 options.max_packet, c->word, c, stats);
+        zk_connections.push_back(zk);
+        zk->start();
         return;
       }
-      ++received;
-      c->reply = answer(word);
+      ++stats.received;
+      c->reply = answer(word, &c->socket);
       asio::async_write(c->socket, asio::buffer(c->reply),
                         [this, c](std::error_code ec2, std::size_t) {
-                          if (!ec2) ++sent;
+                          if (!ec2) ++stats.sent;
                           std::error_code ignored;
                           c->timer.cancel();
                           c->socket.shutdown(tcp::socket::shutdown_both, ignored);
@@ -135,7 +155,9 @@ struct ClientPort::Impl {
   }
 
   ClientPortOptions options;
-  std::atomic<std::uint64_t> received{0}, sent{0}, connections{0};
+  std::atomic<std::uint64_t> connections{0};
+  PortStats stats;  // on the port's thread only
+  std::vector<std::weak_ptr<ZkConnection>> zk_connections;
   asio::io_context io;
   tcp::acceptor acceptor;
   std::thread thread;
@@ -148,6 +170,14 @@ ClientPort::~ClientPort() = default;
 std::uint16_t ClientPort::port() const {
   std::error_code ec;
   return impl_->acceptor.local_endpoint(ec).port();
+}
+
+std::string ClientPort::json(const std::string& command) const {
+  return impl_->on_port_thread([&] { return word_json(command, impl_->inputs()).dump(); });
+}
+
+std::string ClientPort::text(const std::string& word) const {
+  return impl_->on_port_thread([&] { return impl_->answer(word); });
 }
 
 }  // namespace quorum::server

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "quorum/codec/jute.hpp"
 #include "quorum/codec/peer_codec.hpp"
 #include "quorum/error.hpp"
@@ -34,14 +36,23 @@ std::string framed(const std::string& body) {
 
 ZkConnection::ZkConnection(tcp::socket socket, asio::io_context& io,
                            std::shared_ptr<quorum::ClientPort> member, std::uint32_t max_packet,
-                           std::array<char, 4> first_word, std::shared_ptr<void> keepalive)
+                           std::array<char, 4> first_word, std::shared_ptr<void> keepalive,
+                           PortStats& stats)
     : keepalive_(std::move(keepalive)),
       socket_(std::move(socket)),
       io_(io),
       member_(std::move(member)),
       max_packet_(max_packet),
       header_(first_word),
-      idle_(io) {}
+      idle_(io),
+      port_stats_(stats) {
+  std::error_code ec;
+  const auto peer = socket_.remote_endpoint(ec);
+  if (!ec) remote_ = fmt::format("/{}:{}", peer.address().to_string(), peer.port());
+  established_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+}
 
 void ZkConnection::start() {
   const std::uint32_t length = length_of(header_);
@@ -75,6 +86,7 @@ void ZkConnection::read_body(std::uint32_t length) {
 
 void ZkConnection::handle(std::string frame) {
   if (closed_) return;
+  ++received_, ++port_stats_.received;
   if (!connected_) return connect(frame);  // reads resume once the session is there
   heard();
   request(frame);
@@ -180,7 +192,67 @@ void ZkConnection::connect(const std::string& frame) {
   }
 }
 
+void ZkConnection::finished(std::int32_t xid) {
+  if (in_flight_.empty() || in_flight_.front().first != xid) return;
+  const auto now = std::chrono::steady_clock::now();
+  latency_.add(now - in_flight_.front().second);
+  port_stats_.latency.add(now - in_flight_.front().second);
+  last_response_ = now;
+  in_flight_.pop_front();
+  --port_stats_.outstanding;
+}
+
+std::string ZkConnection::describe(bool full) const {
+  std::string out = fmt::format("{}[{}](queued={},recved={},sent={}", remote_, closed_ ? 0 : 1,
+                                in_flight_.size(), received_, sent_);
+  if (full && session_ != 0) {
+    const auto lresp =
+        last_response_ == std::chrono::steady_clock::time_point{}
+            ? 0
+            : std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - last_response_)
+                  .count();
+    out += fmt::format(
+        ",sid={:#x},lop={},est={},to={}{},lzxid={:#x},lresp={},llat={},minlat={},avglat={},"
+        "maxlat={}",
+        static_cast<std::uint64_t>(session_), last_op_, established_ms_, timeout_ms_,
+        // A ping's xid (-2) is the last cxid after a ping: ZooKeeper leaves lcxid out then.
+        last_cxid_ >= 0 ? fmt::format(",lcxid={:#x}", last_cxid_) : std::string(),
+        static_cast<std::uint64_t>(last_zxid_), lresp,
+        latency_.last_ms, latency_.min(), static_cast<std::int64_t>(latency_.avg()),
+        latency_.max());
+  }
+  return out + ")";
+}
+
+nlohmann::json ZkConnection::info() const {
+  return {{"remote_socket_address", remote_.empty() ? remote_ : remote_.substr(1)},
+          {"interest_ops", closed_ ? 0 : 1},
+          {"outstanding_requests", in_flight_.size()},
+          {"packets_received", received_},
+          {"packets_sent", sent_},
+          {"session_id", fmt::format("{:x}", static_cast<std::uint64_t>(session_))},
+          {"last_operation", last_op_},
+          {"session_timeout", timeout_ms_},
+          {"last_cxid", fmt::format("{:#x}", static_cast<std::uint32_t>(last_cxid_))},
+          {"last_zxid", fmt::format("{:#x}", static_cast<std::uint64_t>(last_zxid_))},
+          {"last_latency", latency_.last_ms},
+          {"min_latency", latency_.min()},
+          {"avg_latency", latency_.avg()},
+          {"max_latency", latency_.max()},
+          {"established", established_ms_}};
+}
+
+void ZkConnection::reset_stats() {
+  received_ = sent_ = 0;
+  latency_ = {};
+  last_op_ = "NA";
+  last_cxid_ = 0;
+  last_response_ = {};
+}
+
 void ZkConnection::reply(std::int32_t xid, const Reply& r, std::string body) {
+  finished(xid);
   last_zxid_ = std::max(last_zxid_, r.zxid.value);
   std::string out;
   jute::Writer w(out);
@@ -195,6 +267,7 @@ void ZkConnection::reply(std::int32_t xid, const Reply& r, std::string body) {
 
 void ZkConnection::send(std::string bytes) {
   if (closed_) return;
+  ++sent_, ++port_stats_.sent;
   out_.push_back(std::move(bytes));
   write_some();
 }
@@ -221,6 +294,8 @@ void ZkConnection::write_some() {
 void ZkConnection::close(bool detach) {
   if (closed_) return;
   closed_ = true;
+  port_stats_.outstanding -= static_cast<std::int64_t>(in_flight_.size());
+  in_flight_.clear();
   std::error_code ignored;
   idle_.cancel();
   socket_.shutdown(tcp::socket::shutdown_both, ignored);

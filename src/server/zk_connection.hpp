@@ -15,7 +15,9 @@
 #include <string>
 
 #include <asio.hpp>
+#include <nlohmann/json.hpp>
 
+#include "port_stats.hpp"
 #include "quorum/client/session.hpp"
 
 namespace quorum::server {
@@ -29,8 +31,18 @@ class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
   /// `keepalive`: held as long as the connection (the port counts connections by it).
   ZkConnection(asio::ip::tcp::socket socket, asio::io_context& io,
                std::shared_ptr<quorum::ClientPort> member, std::uint32_t max_packet,
-               std::array<char, 4> first_word, std::shared_ptr<void> keepalive);
+               std::array<char, 4> first_word, std::shared_ptr<void> keepalive,
+               PortStats& stats);
   void start();
+
+  /// `cons`' line for this connection (`full`: with the session's fields, as cons prints a
+  /// connection that has one; brief as stat prints them), without the leading space.
+  std::string describe(bool full) const;
+  /// The same as JSON fields (ZooKeeper's AdminServer connection info).
+  nlohmann::json info() const;
+  /// crst: this connection's counters and latencies start again.
+  void reset_stats();
+  std::int64_t session() const noexcept { return session_; }
 
  private:
   void read_body(std::uint32_t length);
@@ -48,6 +60,8 @@ class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
   void close(bool detach);
   void rearm_idle();
   void heard();
+  // A request answered (or dropped): its latency, and one fewer outstanding.
+  void finished(std::int32_t xid);
   // Runs `f(self)` on the connection's thread (from the member's thread).
   template <class F>
   void post(F f) {
@@ -71,6 +85,17 @@ class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
   std::int64_t last_zxid_ = 0;
   std::chrono::steady_clock::time_point last_packet_{};
   std::chrono::steady_clock::time_point last_touch_{};
+  // Stats for cons / stat / crst (ZooKeeper's per-connection ones).
+  PortStats& port_stats_;
+  std::string remote_;
+  std::uint64_t received_ = 0;
+  std::uint64_t sent_ = 0;
+  LatencyStats latency_;
+  std::deque<std::pair<std::int32_t, std::chrono::steady_clock::time_point>> in_flight_;
+  const char* last_op_ = "NA";
+  std::int32_t last_cxid_ = 0;
+  std::int64_t established_ms_ = 0;  // wall clock, as ZooKeeper's est=
+  std::chrono::steady_clock::time_point last_response_{};
   bool connected_ = false;
   bool closed_ = false;
   bool close_after_write_ = false;

@@ -11,6 +11,68 @@ namespace quorum::server {
 
 using tree::OpCode;
 
+namespace {
+
+// The four letters cons shows for a connection's last operation (ZooKeeper's names).
+const char* op_name(OpCode op) {
+  switch (op) {
+    case OpCode::ping:
+      return "PING";
+    case OpCode::close_session:
+      return "CLOS";
+    case OpCode::multi:
+      return "MULT";
+    case OpCode::multi_read:
+      return "MLTR";
+    case OpCode::create:
+    case OpCode::create2:
+    case OpCode::create_container:
+    case OpCode::create_ttl:
+      return "CREA";
+    case OpCode::remove:
+      return "DELE";
+    case OpCode::set_data:
+      return "SETD";
+    case OpCode::reconfig:
+      return "RECO";
+    case OpCode::set_acl:
+      return "SETA";
+    case OpCode::check:
+      return "CHEC";
+    case OpCode::exists:
+      return "EXIS";
+    case OpCode::get_data:
+      return "GETD";
+    case OpCode::set_watches:
+      return "SETW";
+    case OpCode::set_watches2:
+      return "STW2";
+    case OpCode::add_watch:
+      return "ADDW";
+    case OpCode::get_acl:
+      return "GETA";
+    case OpCode::get_children:
+    case OpCode::get_children2:
+      return "GETC";
+    case OpCode::check_watches:
+      return "CHKW";
+    case OpCode::remove_watches:
+      return "REMW";
+    case OpCode::get_ephemerals:
+      return "GETE";
+    case OpCode::get_all_children_number:
+      return "GETACN";
+    case OpCode::sync:
+      return "SYNC";
+    case OpCode::whoami:
+      return "HOMI";
+    default:
+      return "NA";
+  }
+}
+
+}  // namespace
+
 template <class Encode>
 ReplyHandler ZkConnection::answer(std::int32_t xid, Encode encode) {
   return [weak = weak_from_this(), xid, encode = std::move(encode)](Reply r) {
@@ -32,6 +94,13 @@ void ZkConnection::request(const std::string& frame) {
   const jute::RequestHeader h = jute::get_request_header(in);
   if (!in.ok()) return close(true);
   const std::int32_t xid = h.xid;
+  const auto op = static_cast<OpCode>(h.type);  // an unknown number goes to default
+  last_op_ = op_name(op);
+  last_cxid_ = xid;
+  if (op != OpCode::ping && op != OpCode::auth) {
+    in_flight_.emplace_back(xid, std::chrono::steady_clock::now());
+    ++port_stats_.outstanding;
+  }
   const auto nothing = [](jute::Writer&, const Reply&) {};
   const auto stat = [](jute::Writer& w, const Reply& r) { w.put(r.stat); };
   // A body that does not decode: MARSHALLINGERROR, as ZooKeeper's processors answer it
@@ -51,7 +120,6 @@ void ZkConnection::request(const std::string& frame) {
     member_->read(session_, std::move(r), answer(xid, std::move(encode)));
   };
 
-  const auto op = static_cast<OpCode>(h.type);  // an unknown number goes to default
   switch (op) {
     case OpCode::ping: {
       std::string out;
@@ -108,6 +176,7 @@ void ZkConnection::request(const std::string& frame) {
         jute::Writer w(out);
         put(w, jute::ReplyHeader{xid, last_zxid_, static_cast<std::int32_t>(errc::marshalling_error)});
         wire::put_multi_results(w, {});
+        finished(xid);
         return send(framed(out));
       }
       if (op == OpCode::multi)

@@ -177,7 +177,7 @@ TEST_CASE("quorumd: start, status, stop and restart as zkServer.sh does them", "
   std::ifstream log(dir.path() / "data" / "quorumd.out");
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   CHECK(text.find("starting (standalone)") != std::string::npos);
-  CHECK(text.find("Terminated: shutting down") != std::string::npos);
+  CHECK(text.find("Terminated (from process ") != std::string::npos);
 }
 
 TEST_CASE("quorumd: configuration errors name the file and line and stop it", "[quorumd]") {

@@ -2,7 +2,8 @@
 // raw socket (standalone check, multi/multiRead with ops they cannot hold, truncated records,
 // unknown opcodes, setWatches with a stale zxid, watch management) to a standalone quorumd and
 // to a standalone ZooKeeper 3.8 from Debian's package, and the two transcripts (error codes,
-// body lengths, events, closed connections) must be the same.
+// body lengths, events, closed connections) must be the same. The four-letter words' formats
+// are compared the same way (tests/process/clients/four_letter_shapes.py).
 #include <chrono>
 #include <string>
 #include <thread>
@@ -73,5 +74,27 @@ TEST_CASE("client protocol: quorumd answers raw requests byte-compatibly with Zo
   }
   INFO("ZooKeeper:\n" << zookeeper << "\nquorumd:\n" << quorum);
   CHECK(zookeeper.find("still served") != std::string::npos);
+  CHECK(quorum == zookeeper);
+}
+
+TEST_CASE("four-letter words: quorumd's formats are ZooKeeper 3.8's", "[zkcompat][wire]") {
+  quorum::test::TempDir dir("zk-4lw");
+  std::string zookeeper, quorum;
+  {
+    Standalone zk((dir.path() / "zookeeper").string());
+    auto [out, rc] = run({PYTHON3, FOUR_LETTER_SHAPES_SCRIPT, zk.hosts()}, 120s);
+    INFO(out);
+    REQUIRE(rc == 0);
+    zookeeper = out;
+  }
+  {
+    Standalone q((dir.path() / "quorumd").string(), QUORUMD);
+    auto [out, rc] = run({PYTHON3, FOUR_LETTER_SHAPES_SCRIPT, q.hosts()}, 120s);
+    INFO(out);
+    REQUIRE(rc == 0);
+    quorum = out;
+  }
+  INFO("ZooKeeper:\n" << zookeeper << "\nquorumd:\n" << quorum);
+  CHECK(zookeeper.find("Mode: standalone") != std::string::npos);
   CHECK(quorum == zookeeper);
 }

@@ -105,4 +105,9 @@ QUORUM_API NodeConfig node_config(const ZooConfig& config, ServerId self);
 /// then `version=0` (a static configuration's version). Empty for a standalone server.
 QUORUM_API std::string membership_text(const ZooConfig& config);
 
+/// What the four-letter word `conf` prints for member `self` (ZooKeeper 3.8's keys and order:
+/// clientPort ... serverId, the quorum keys, then `membership:` and membership_text()). The
+/// directory sizes are measured now.
+QUORUM_API std::string conf_text(const ZooConfig& config, ServerId self);
+
 }  // namespace quorum::config

@@ -133,6 +133,14 @@ class LeaderCore {
 
   ZabEffects& effects() noexcept { return effects_; }
   Phase phase() const noexcept { return phase_; }
+  /// Followers connected (mntr's zk_learners), and those receiving the broadcast
+  /// (zk_synced_followers).
+  std::size_t learners() const noexcept { return learners_.size(); }
+  std::size_t synced_learners() const noexcept {
+    std::size_t n = 0;
+    for (const auto& entry : learners_) n += entry.second.forwarding ? 1 : 0;
+    return n;
+  }
   bool failed() const noexcept { return failed_; }
   Epoch epoch() const noexcept { return new_epoch_; }
   Zxid committed() const noexcept { return committed_; }

@@ -37,3 +37,20 @@ TEST_CASE("srvr: only the leader has the proposal sizes line; not serving has no
   CHECK(looking == "This ZooKeeper instance is not currently serving requests\n");
   CHECK(mode_of(looking).empty());
 }
+
+TEST_CASE("the client port's words as text and as JSON, whitelist applied to text only") {
+  ClientPortOptions o;
+  o.address = "127.0.0.1";
+  o.four_letter_words = {"mntr"};
+  o.state = [] { return ServerState{true, "leader", Zxid::make(1, 7), 5}; };
+  o.conf = [] { return std::string("clientPort=2181\n"); };
+  server::ClientPort port(std::move(o));
+  CHECK(port.text("srvr").find("Mode: leader\n") != std::string::npos);
+  CHECK(port.text("mntr").find("zk_server_state\tleader\n") != std::string::npos);
+  CHECK(port.text("conf") == "conf is not executed because it is not in the whitelist.\n");
+  const std::string srvr = port.json("srvr");
+  CHECK(srvr.find("\"server_state\":\"leader\"") != std::string::npos);
+  CHECK(srvr.find("\"zxid\":4294967303") != std::string::npos);
+  CHECK(port.json("conf").find("\"text\":\"clientPort=2181\\n\"") != std::string::npos);
+  CHECK(port.json("frob").find("\"error\"") != std::string::npos);
+}
