@@ -6,18 +6,21 @@
 //
 // answered with one line each: "ok ...", "data DATA version N", "mode leader|follower|looking",
 // "zxid 0x..." (the last zxid this session has seen) or "error MESSAGE". It prints "serving" once
-// the ensemble has a leader.
+// the ensemble has a leader. With a clientPort in zoo.cfg it also serves ZooKeeper's client
+// protocol there (open_client_port), as quorumd does.
 //
 //   tcp_service --config zoo.cfg
 #include <fmt/format.h>
 
 #include <chrono>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 
 #include "quorum/config/zoo_cfg.hpp"
 #include "quorum/node.hpp"
+#include "quorum/server/node_client_port.hpp"
 #include "quorum/storage/file_storage.hpp"
 #include "quorum/transport/tcp.hpp"
 
@@ -53,6 +56,10 @@ int main(int argc, char** argv) {
     quorum::Node<quorum::AsioTcpTransport, quorum::storage::FileStorage> node(
         network, quorum::config::node_config(config, self), storage);
     node.start();
+    // ZooKeeper's clients too (zkCli.sh, kazoo, Curator...), when zoo.cfg has a clientPort:
+    // the same protocol and four-letter words as quorumd, from this process.
+    std::unique_ptr<quorum::server::ClientPort> clients =
+        quorum::server::open_client_port(node, config, self);
     if (!node.wait_until([](const auto& s) { return s.serving; }, 60s))
       throw std::runtime_error("no leader within 60 s");
     std::cout << "serving" << std::endl;
@@ -99,6 +106,7 @@ int main(int argc, char** argv) {
       }
     }
     session.close();
+    clients.reset();  // before the node it serves
     node.stop();
     return 0;
   } catch (const std::exception& e) {

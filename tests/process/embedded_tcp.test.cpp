@@ -46,13 +46,14 @@ TEST_CASE(
     "SIGKILL and the old leader catches up",
     "[quorumd][embedded]") {
   quorum::test::TempDir dir{"embedded-tcp-"};
-  const auto p = quorum::test::free_ports(7);
+  const auto p = quorum::test::free_ports(8);
   std::string servers;
   for (int id = 1; id <= 3; ++id)
     servers += "server." + std::to_string(id) +
                "=127.0.0.1:" + std::to_string(p[static_cast<std::size_t>(2 * id - 2)]) + ":" +
                std::to_string(p[static_cast<std::size_t>(2 * id - 1)]) + "\n";
   const std::uint16_t client_port = p[6];
+  const std::uint16_t service_client_port = p[7];  // the embedding service's own clientPort
   auto config = [&](int id) {
     const fs::path data = dir.path() / ("data" + std::to_string(id));
     fs::create_directories(data);
@@ -60,9 +61,11 @@ TEST_CASE(
     const fs::path cfg = dir.path() / ("zoo" + std::to_string(id) + ".cfg");
     std::ofstream(cfg) << "tickTime=100\ninitLimit=20\nsyncLimit=5\ndataDir=" << data.string()
                        << "\n"
-                       << (id == 3 ? "clientPort=" + std::to_string(client_port) +
-                                         "\nclientPortAddress=127.0.0.1\n"
-                                   : std::string())
+                       << (id == 3   ? "clientPort=" + std::to_string(client_port) +
+                                           "\nclientPortAddress=127.0.0.1\n"
+                           : id == 1 ? "clientPort=" + std::to_string(service_client_port) +
+                                           "\nclientPortAddress=127.0.0.1\n"
+                                     : std::string())
                        << servers;
     return cfg.string();
   };
@@ -84,6 +87,33 @@ TEST_CASE(
   CHECK(ask(s1, "create /app v1") == "ok /app");
   CHECK(ask(s2, "sync /app") == "ok synced");
   CHECK(ask(s2, "get /app") == "data v1 version 0");
+
+  // The embedding service serves ZooKeeper's clients itself: kazoo reads and writes through
+  // it, and its four-letter words answer.
+  {
+    const std::string script =
+        "import sys\n"
+        "from kazoo.client import KazooClient\n"
+        "zk = KazooClient(hosts=sys.argv[1], timeout=10)\n"
+        "zk.start(timeout=15)\n"
+        "zk.sync('/app')\n"
+        "assert zk.get('/app')[0] == b'v1'\n"
+        "assert zk.create('/via-service', b'k') == '/via-service'\n"
+        "print('kazoo ok', flush=True)\n"
+        "zk.stop()\n";
+    Child py({"/usr/bin/python3", "-c", script,
+              "127.0.0.1:" + std::to_string(service_client_port)},
+             true);
+    const std::string out = py.drain(60s);
+    INFO(out);
+    CHECK(out.find("kazoo ok\n") != std::string::npos);
+    CHECK(ask(s2, "sync /via-service") == "ok synced");
+    CHECK(ask(s2, "get /via-service") == "data k version 0");
+    const std::string mode =
+        quorum::server::ask_four_letter_word("127.0.0.1", service_client_port, "srvr", 2s)
+            .value_or("");
+    CHECK(quorum::server::mode_of(mode) == "follower");
+  }
 
   // SIGKILL the leader; 2 leads now (the larger id of equal histories); writes go on.
   quorumd.reset();
