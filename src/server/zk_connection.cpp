@@ -55,42 +55,58 @@ ZkConnection::ZkConnection(tcp::socket socket, asio::io_context& io,
 }
 
 void ZkConnection::start() {
-  const std::uint32_t length = length_of(header_);
-  // ZooKeeper closes a connection whose length is negative or beyond jute.maxbuffer.
-  if (length > max_packet_) return close(false);
   idle_.expires_after(std::chrono::seconds(10));  // the handshake's own bound
   idle_.async_wait([self = shared_from_this()](std::error_code ec) {
     if (!ec) self->close(true);
   });
-  read_body(length);
+  in_.assign(header_.data(), header_.size());
+  process();
 }
 
-void ZkConnection::read_frame() {
-  asio::async_read(socket_, asio::buffer(header_),
-                   [self = shared_from_this()](std::error_code ec, std::size_t) {
-                     if (ec) return self->close(true);
-                     const std::uint32_t length = length_of(self->header_);
-                     if (length > self->max_packet_) return self->close(true);
-                     self->read_body(length);
-                   });
+// Reads what the socket has (many pipelined requests in one call), then parses it.
+void ZkConnection::read_more() {
+  if (in_pos_ > 0) {
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+  }
+  const std::size_t had = in_.size();
+  in_.resize(had + read_chunk);
+  socket_.async_read_some(asio::buffer(in_.data() + had, read_chunk),
+                          [self = shared_from_this(), had](std::error_code ec, std::size_t n) {
+                            if (ec) return self->close(true);
+                            self->in_.resize(had + n);
+                            self->process();
+                          });
 }
 
-void ZkConnection::read_body(std::uint32_t length) {
-  body_.assign(length, '\0');
-  asio::async_read(socket_, asio::buffer(body_),
-                   [self = shared_from_this()](std::error_code ec, std::size_t) {
-                     if (ec) return self->close(true);
-                     self->handle(std::move(self->body_));
-                   });
+// Handles every complete frame read so far; reads more when it needs more. While a session
+// is being opened or reattached nothing else is handled (ZooKeeper does the same).
+void ZkConnection::process() {
+  while (!closed_ && !awaiting_session_ && !close_after_write_) {
+    const std::size_t available = in_.size() - in_pos_;
+    if (available < 4) break;
+    std::array<char, 4> prefix{};
+    std::memcpy(prefix.data(), in_.data() + in_pos_, 4);
+    const std::uint32_t length = length_of(prefix);
+    // ZooKeeper closes a connection whose length is negative or beyond jute.maxbuffer.
+    if (length > max_packet_) return close(connected_);
+    if (available - 4 < length) break;
+    std::string frame(in_.data() + in_pos_ + 4, length);
+    in_pos_ += 4 + std::size_t{length};
+    handle(std::move(frame));
+  }
+  if (!closed_ && !awaiting_session_ && !close_after_write_) read_more();
 }
 
 void ZkConnection::handle(std::string frame) {
   if (closed_) return;
   ++received_, ++port_stats_.received;
-  if (!connected_) return connect(frame);  // reads resume once the session is there
+  if (!connected_) {
+    awaiting_session_ = true;  // until the member answers the ConnectRequest
+    return connect(frame);
+  }
   heard();
   request(frame);
-  if (!closed_) read_frame();
 }
 
 // Each packet keeps the session alive: the member hears of them at most every quarter of the
@@ -177,7 +193,8 @@ void ZkConnection::connect(const std::string& frame) {
       c.last_touch_ = {};  // the first packet is news
       c.heard();
       c.rearm_idle();
-      c.read_frame();
+      c.awaiting_session_ = false;
+      c.process();
     });
   };
   if (hello.session_id == 0) {
@@ -192,14 +209,23 @@ void ZkConnection::connect(const std::string& frame) {
   }
 }
 
-void ZkConnection::finished(std::int32_t xid) {
-  if (in_flight_.empty() || in_flight_.front().first != xid) return;
-  const auto now = std::chrono::steady_clock::now();
-  latency_.add(now - in_flight_.front().second);
-  port_stats_.latency.add(now - in_flight_.front().second);
-  last_response_ = now;
-  in_flight_.pop_front();
-  --port_stats_.outstanding;
+void ZkConnection::deliver(std::int32_t xid, std::string frame) {
+  auto slot = std::find_if(in_flight_.begin(), in_flight_.end(),
+                           [&](const InFlight& f) { return f.xid == xid && !f.reply; });
+  if (slot == in_flight_.end()) return send(std::move(frame));  // not a tracked request
+  slot->reply = std::move(frame);
+  // Replies leave in request order, as ZooKeeper sends them: one answered here at once (a
+  // garbled request) waits for the member's answers to the requests before it.
+  while (!in_flight_.empty() && in_flight_.front().reply) {
+    const auto now = std::chrono::steady_clock::now();
+    latency_.add(now - in_flight_.front().start);
+    port_stats_.latency.add(now - in_flight_.front().start);
+    last_response_ = now;
+    std::string out = std::move(*in_flight_.front().reply);
+    in_flight_.pop_front();
+    --port_stats_.outstanding;
+    send(std::move(out));
+  }
 }
 
 std::string ZkConnection::describe(bool full) const {
@@ -252,13 +278,12 @@ void ZkConnection::reset_stats() {
 }
 
 void ZkConnection::reply(std::int32_t xid, const Reply& r, std::string body) {
-  finished(xid);
   last_zxid_ = std::max(last_zxid_, r.zxid.value);
   std::string out;
   jute::Writer w(out);
   put(w, jute::ReplyHeader{xid, r.zxid.value, wire::err_of(r.error)});
   if (!r.error) out += body;  // no body with an error
-  send(framed(out));
+  deliver(xid, framed(out));
   // The session moved to another member, or this one lost its leader: ZooKeeper closes the
   // connection, and the client goes on through another server.
   if (r.error == errc::session_moved || r.error == errc::connection_loss)

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <asio.hpp>
@@ -45,8 +46,8 @@ class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
   std::int64_t session() const noexcept { return session_; }
 
  private:
-  void read_body(std::uint32_t length);
-  void read_frame();
+  void read_more();
+  void process();
   void handle(std::string frame);
   void connect(const std::string& frame);
   // Decodes one request and hands it to the member (zk_requests.cpp).
@@ -60,8 +61,8 @@ class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
   void close(bool detach);
   void rearm_idle();
   void heard();
-  // A request answered (or dropped): its latency, and one fewer outstanding.
-  void finished(std::int32_t xid);
+  // The reply frame to request `xid`, sent once the requests before it are answered.
+  void deliver(std::int32_t xid, std::string frame);
   // Runs `f(self)` on the connection's thread (from the member's thread).
   template <class F>
   void post(F f) {
@@ -75,8 +76,11 @@ class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
   asio::io_context& io_;
   std::shared_ptr<quorum::ClientPort> member_;
   std::uint32_t max_packet_;
-  std::array<char, 4> header_{};
-  std::string body_;
+  static constexpr std::size_t read_chunk = 64 * 1024;
+  std::array<char, 4> header_{};  // the first four bytes, read by the port
+  std::string in_;                // bytes read and not yet handled, from in_pos_
+  std::size_t in_pos_ = 0;
+  bool awaiting_session_ = false;
   std::deque<std::string> out_;
   std::deque<std::string> writing_;
   asio::steady_timer idle_;
@@ -91,7 +95,12 @@ class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
   std::uint64_t received_ = 0;
   std::uint64_t sent_ = 0;
   LatencyStats latency_;
-  std::deque<std::pair<std::int32_t, std::chrono::steady_clock::time_point>> in_flight_;
+  struct InFlight {
+    std::int32_t xid = 0;
+    std::chrono::steady_clock::time_point start;
+    std::optional<std::string> reply;  // answered, waiting for the requests before it
+  };
+  std::deque<InFlight> in_flight_;
   const char* last_op_ = "NA";
   std::int32_t last_cxid_ = 0;
   std::int64_t established_ms_ = 0;  // wall clock, as ZooKeeper's est=

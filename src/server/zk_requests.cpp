@@ -98,7 +98,7 @@ void ZkConnection::request(const std::string& frame) {
   last_op_ = op_name(op);
   last_cxid_ = xid;
   if (op != OpCode::ping && op != OpCode::auth) {
-    in_flight_.emplace_back(xid, std::chrono::steady_clock::now());
+    in_flight_.push_back({xid, std::chrono::steady_clock::now(), std::nullopt});
     ++port_stats_.outstanding;
   }
   const auto nothing = [](jute::Writer&, const Reply&) {};
@@ -176,8 +176,7 @@ void ZkConnection::request(const std::string& frame) {
         jute::Writer w(out);
         put(w, jute::ReplyHeader{xid, last_zxid_, static_cast<std::int32_t>(errc::marshalling_error)});
         wire::put_multi_results(w, {});
-        finished(xid);
-        return send(framed(out));
+        return deliver(xid, framed(out));
       }
       if (op == OpCode::multi)
         return write(tree::MultiRequest{std::move(writes)}, [](jute::Writer& w, const Reply& r) {

@@ -287,7 +287,7 @@ class NodeCore {
     now_ = now;
     Client* c = client(id, done);
     if (!c) return;
-    if (!tree::validate_path(path).empty()) return done(failure(errc::bad_arguments));
+    // ZooKeeper does not validate sync's path: it answers 0 and echoes it.
     const std::int32_t cxid = ++c->cxid;
     std::string marker = std::to_string(id) + ":" + std::to_string(cxid);
     // Queued before submitting: a leader may answer within submit().
@@ -340,6 +340,8 @@ class NodeCore {
     std::int32_t cxid = 0;
     std::function<Reply()> run;  // local: what to do when it reaches the head
     ReplyHandler done;
+    std::optional<Reply> ready;  // write: applied, waiting for a sync ahead of it
+    bool closes = false;         // ready is the session's closeSession
   };
   struct Client {
     WatchHandler watcher;
@@ -446,16 +448,18 @@ class NodeCore {
     (void)id;
   }
 
-  // Runs the local operations now at the head of a session's queue.
+  // Answers what is ready at the head of a session's queue: local operations, and writes
+  // applied while a sync ahead of them waited.
   void drain(std::int64_t id) {
     for (;;) {
       auto it = clients_.find(id);
       if (it == clients_.end() || it->second.queue.empty()) return;
       Pending& head = it->second.queue.front();
-      if (head.kind != Pending::Kind::local) return;
+      if (head.kind != Pending::Kind::local && !head.ready) return;
       Pending p = std::move(head);
       it->second.queue.pop_front();
-      p.done(p.run());
+      if (p.closes) return closed(id, std::move(p));
+      p.done(p.ready ? std::move(*p.ready) : p.run());
     }
   }
 
@@ -590,27 +594,36 @@ class NodeCore {
     }
     auto it = clients_.find(o.session);
     if (it == clients_.end() || it->second.queue.empty()) return;
-    Pending& head = it->second.queue.front();
-    if (head.kind != Pending::Kind::write || head.cxid != o.cxid) return;
-    Pending p = std::move(head);
-    it->second.queue.pop_front();
+    auto pending = std::find_if(it->second.queue.begin(), it->second.queue.end(), [&](auto& q) {
+      return q.kind == Pending::Kind::write && q.cxid == o.cxid && !q.ready;
+    });
+    if (pending == it->second.queue.end()) return;
     Reply r;
     r.zxid = o.zxid;
     r.error = make_error_code(o.result.err);
     r.path = o.result.path;
     r.stat = o.result.stat;
     r.results = o.multi;
-    const bool closed_here = o.result.op == tree::OpCode::close_session;
-    if (closed_here) {
-      Client c = std::move(it->second);
-      clients_.erase(it);
-      watches_.remove_session(o.session);
-      p.done(std::move(r));
-      for (Pending& rest : c.queue) rest.done(failure(errc::session_expired));
+    pending->closes = o.result.op == tree::OpCode::close_session;
+    // Behind a sync still waiting for the leader: held, and answered in order once it is.
+    if (pending != it->second.queue.begin()) {
+      pending->ready = std::move(r);
       return;
     }
-    p.done(std::move(r));
+    pending->ready = std::move(r);
     drain(o.session);
+  }
+
+  // The session's close was applied and is answered: the client goes, and what it still had
+  // queued fails.
+  void closed(std::int64_t id, Pending p) {
+    auto it = clients_.find(id);
+    if (it == clients_.end()) return p.done(std::move(*p.ready));
+    Client c = std::move(it->second);
+    clients_.erase(it);
+    watches_.remove_session(id);
+    p.done(std::move(*p.ready));
+    for (Pending& rest : c.queue) rest.done(failure(errc::session_expired));
   }
 
   // ZooKeeper 3.8 drops a watch event the session may not READ (the node's ACL at the time).

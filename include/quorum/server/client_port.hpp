@@ -65,9 +65,9 @@ struct ClientPortOptions {
   /// The member's client calls (Node::client_port()): with them, connections that are not a
   /// four-letter word speak ZooKeeper's client protocol; without, they are closed.
   std::shared_ptr<quorum::ClientPort> sessions;
-  /// The largest packet accepted (jute.maxbuffer, 1 MiB, plus header room); a longer length
-  /// prefix closes the connection, as ZooKeeper does.
-  std::uint32_t max_packet = 1024 * 1024 + 1024;
+  /// The largest packet accepted: jute.maxbuffer, whose default is 0xfffff (1 MiB - 1); a
+  /// longer length prefix closes the connection, as ZooKeeper's readLength does.
+  std::uint32_t max_packet = 0xfffff;
   std::function<void(const std::string&)> log;
 };
 
