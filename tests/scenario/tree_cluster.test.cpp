@@ -289,3 +289,40 @@ TEST_CASE("a garbled sync marker from the leader is dropped and later syncs stil
   CHECK(c.member(follower).serving());
   CHECK_FALSE(f.create("/still", "ok")->error);
 }
+
+TEST_CASE("a write pipelined behind a sync is answered after it, in order (never dropped)") {
+  // The fuzz test's find: the write's txn can be applied before the leader answers the sync;
+  // its reply must wait for the sync's, not vanish (the session then hung).
+  // One member alone (it commits within submit(), before the sync's answer) and through a
+  // follower and the leader of three.
+  for (const auto& [servers, at] : {std::pair{1, ServerId{1}}, std::pair{3, ServerId{2}},
+                                    std::pair{3, ServerId{3}}}) {
+    NodeCluster c({.servers = static_cast<std::size_t>(servers), .seed = 3});
+    for (ServerId id = 1; id <= static_cast<ServerId>(servers); ++id) c.start(id);
+    REQUIRE(c.run_until_serving());
+    SimClient a{c, at};
+    REQUIRE(a.open());
+    std::vector<std::string> order;
+    auto slot = [&](std::string name) {
+      return [&order, name](Reply r) {
+        order.push_back(name + (r.error ? " " + r.error.message() : std::string(" ok")));
+      };
+    };
+    c.at(at, [&](auto& m, Instant now) {
+      m.write(a.session, tree::CreateRequest{"/A", {}, tree::open_acl_unsafe()}, slot("create"),
+              now);
+      m.sync(a.session, "/", slot("sync"), now);
+      m.write(a.session, tree::CreateRequest{"/nope/x", {}, tree::open_acl_unsafe()},
+              slot("bad create"), now);
+      m.read(a.session, ReadRequest{OpCode::exists, "/", false}, slot("exists"), now);
+    });
+    c.run_until([&] { return order.size() == 4; }, 10s);
+    INFO(servers << " members, through member " << at);
+    REQUIRE(order.size() == 4);
+    CHECK(order[0] == "create ok");
+    CHECK(order[1] == "sync ok");
+    CHECK(order[2].rfind("bad create ", 0) == 0);
+    CHECK(order[2] != "bad create ok");
+    CHECK(order[3] == "exists ok");
+  }
+}
