@@ -44,7 +44,8 @@ MemberReport member_report(const Core& core, bool standalone) {
   // ZooKeeper's approximate data size: every node's path and data.
   std::vector<std::pair<tree::NodeId, std::size_t>> stack{{tree::NodeStore::root(), 1}};
   while (!stack.empty()) {
-    const auto [id, path_length] = stack.back();
+    const tree::NodeId id = stack.back().first;
+    const std::size_t path_length = stack.back().second;  // a plain local: lambdas capture it
     stack.pop_back();
     r.approximate_data_size += path_length + tree.nodes()[id].data_length;
     tree.nodes().for_each_child(id, [&](tree::NodeId child) {
