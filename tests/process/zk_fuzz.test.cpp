@@ -575,10 +575,10 @@ std::int32_t lying_length(Rng& r, std::int32_t actual) {
   static const std::vector<std::int32_t> special{
       -1, -2, INT32_MIN, INT32_MAX, 0x7ffffff0, 0x00100000, 0x00100401, 0, 1, 0x40000000};
   switch (r.in(0, 3)) {
-    case 0:
-      return actual + 1;
+    case 0:  // one off either way, wrapping as the wire's 32 bits do (no signed overflow)
+      return static_cast<std::int32_t>(static_cast<std::uint32_t>(actual) + 1u);
     case 1:
-      return actual - 1;
+      return static_cast<std::int32_t>(static_cast<std::uint32_t>(actual) - 1u);
     case 2:
       return static_cast<std::int32_t>(r.in(INT32_MIN, INT32_MAX));
     default:
