@@ -36,9 +36,12 @@ enum class Op { create, set_data, get_data };
 
 inline const char* op_name(Op op) {
   switch (op) {
-    case Op::create: return "create";
-    case Op::set_data: return "set_data";
-    case Op::get_data: return "get_data";
+    case Op::create:
+      return "create";
+    case Op::set_data:
+      return "set_data";
+    case Op::get_data:
+      return "get_data";
   }
   return "?";
 }
@@ -376,7 +379,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const auto now = Clock::now();
     if (now >= load_.count_from && now < load_.stop_at) {
       ++tally_.ops;
-      tally_.latencies_us.push_back(std::chrono::duration<double, std::micro>(now - p.sent).count());
+      tally_.latencies_us.push_back(
+          std::chrono::duration<double, std::micro>(now - p.sent).count());
     }
   }
 

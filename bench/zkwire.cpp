@@ -104,7 +104,8 @@ Output run(const std::vector<std::string>& args, std::chrono::seconds limit) {
   const auto deadline = Clock::now() + limit;
   bool killed = false;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left <= 0ms) {
       ::kill(pid, SIGKILL);
       killed = true;
@@ -152,8 +153,9 @@ class Ensemble {
       std::lock_guard lock(g_running_mutex);
       g_running.insert(dir_);
     }
-    std::vector<std::string> args{"/usr/bin/python3", g_script, "start",  dir_, "3",
-                                  "--tick",           std::to_string(tick_ms), "--timeout", "90"};
+    std::vector<std::string> args{
+        "/usr/bin/python3",      g_script,    "start", dir_, "3", "--tick",
+        std::to_string(tick_ms), "--timeout", "90"};
     if (!quorumd.empty()) args.insert(args.end(), {"--quorumd", quorumd});
     for (const auto& o : jvm_opts) args.push_back("--jvm-opt=" + o);
     const auto o = run(args, 150s);
@@ -241,8 +243,9 @@ void print(const CaseResult& r, int threads) {
   }
   std::cout << j.dump() << std::endl;
   if (!r.error.empty())
-    std::cerr << "zkwire: " << r.system << " " << zkwire::op_name(r.op) << " sessions=" << r.sessions
-              << " outstanding=" << r.outstanding << " FAILED: " << r.error << "\n";
+    std::cerr << "zkwire: " << r.system << " " << zkwire::op_name(r.op)
+              << " sessions=" << r.sessions << " outstanding=" << r.outstanding
+              << " FAILED: " << r.error << "\n";
 }
 
 using Conns = std::vector<std::shared_ptr<zkwire::Connection>>;
@@ -263,8 +266,8 @@ CaseResult run_case(const Conns& conns, const std::vector<std::string>& paths, O
   const auto start = Clock::now();
   const auto count_from =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
-  const auto stop_at =
-      count_from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const auto stop_at = count_from + std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(seconds));
   for (std::size_t i = 0; i < conns.size(); ++i)
     conns[i]->start_load({op, paths[i], window, count_from, stop_at});
   // Wait out the phase, watching for failures.
@@ -304,7 +307,8 @@ CaseResult run_case(const Conns& conns, const std::vector<std::string>& paths, O
   r.p99_us = percentile(all, 0.99);
   r.p999_us = percentile(all, 0.999);
   r.max_us = all.empty() ? 0 : all.back();
-  if (r.ops == 0) r.error = "no successful reply within the measured " + std::to_string(seconds) + " s";
+  if (r.ops == 0)
+    r.error = "no successful reply within the measured " + std::to_string(seconds) + " s";
   return r;
 }
 
@@ -337,7 +341,8 @@ std::vector<CaseResult> run_system(const std::string& system, const fs::path& di
                               {"servers", 3},
                               {"tick_ms", opt.tick_ms},
                               {"modes", ensemble.modes()},
-                              {"start_s", std::chrono::duration<double>(Clock::now() - started).count()}}
+                              {"start_s",
+                               std::chrono::duration<double>(Clock::now() - started).count()}}
                    .dump()
             << std::endl;
 
@@ -360,8 +365,7 @@ std::vector<CaseResult> run_system(const std::string& system, const fs::path& di
   for (std::size_t s : opt.sessions) {
     Conns conns;
     try {
-      for (std::size_t i = 0; i < s; ++i)
-        conns.push_back(std::make_shared<zkwire::Connection>(io));
+      for (std::size_t i = 0; i < s; ++i) conns.push_back(std::make_shared<zkwire::Connection>(io));
       {
         // Connect all sessions at once (each waits for its own handshake, bounded).
         std::vector<std::thread> connecting;
@@ -383,11 +387,11 @@ std::vector<CaseResult> run_system(const std::string& system, const fs::path& di
       std::vector<std::string> paths;
       for (std::size_t i = 0; i < s; ++i) {
         paths.push_back("/zkwire-" + std::to_string(s) + "-" + std::to_string(i));
-        const auto [err, body] = conns[i]->call(
-            quorum::tree::OpCode::create,
-            zkwire::Connection::create_body(paths.back(), std::string(100, 'v'),
-                                            quorum::tree::CreateMode::persistent),
-            20s);
+        const auto [err, body] =
+            conns[i]->call(quorum::tree::OpCode::create,
+                           zkwire::Connection::create_body(paths.back(), std::string(100, 'v'),
+                                                           quorum::tree::CreateMode::persistent),
+                           20s);
         if (err != 0)
           throw std::runtime_error("create " + paths.back() + ": error " + std::to_string(err));
       }
@@ -407,7 +411,8 @@ std::vector<CaseResult> run_system(const std::string& system, const fs::path& di
           if (!r.error.empty()) throw std::runtime_error("");  // the sessions are not usable
         }
     } catch (const std::exception& e) {
-      if (*e.what()) std::cerr << "zkwire: " << system << " sessions=" << s << ": " << e.what() << "\n";
+      if (*e.what())
+        std::cerr << "zkwire: " << system << " sessions=" << s << ": " << e.what() << "\n";
       fail_rest(s, *e.what() ? e.what() : "not run: an earlier case of these sessions failed");
     }
     // closeSession for each (in parallel, bounded).
@@ -429,9 +434,10 @@ std::vector<std::size_t> parse_list(const std::string& s) {
 }
 
 int usage() {
-  std::cerr << "usage: zkwire [--seconds S] [--warmup S] [--sessions 1,16,64] [--outstanding 100]\n"
-               "              [--only quorum|zookeeper] [--dir DIR] [--keep] [--threads N]\n"
-               "              [--tick MS] [--zk-jvm-opt OPT]... [--quorumd BIN] [--zk-ensemble PY]\n";
+  std::cerr
+      << "usage: zkwire [--seconds S] [--warmup S] [--sessions 1,16,64] [--outstanding 100]\n"
+         "              [--only quorum|zookeeper] [--dir DIR] [--keep] [--threads N]\n"
+         "              [--tick MS] [--zk-jvm-opt OPT]... [--quorumd BIN] [--zk-ensemble PY]\n";
   return 2;
 }
 
@@ -447,21 +453,33 @@ int main(int argc, char** argv) {
         if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
         return argv[++i];
       };
-      if (a == "--seconds") opt.seconds = std::stod(value());
-      else if (a == "--warmup") opt.warmup = std::stod(value());
-      else if (a == "--sessions") opt.sessions = parse_list(value());
-      else if (a == "--outstanding") opt.outstanding = parse_list(value());
-      else if (a == "--only") opt.only = value();
-      else if (a == "--dir") opt.dir = value();
-      else if (a == "--keep") opt.keep = true;
-      else if (a == "--threads") opt.threads = std::max(1, std::stoi(value()));
-      else if (a == "--tick") opt.tick_ms = std::stoi(value());
-      else if (a == "--quorumd") opt.quorumd = value();
-      else if (a == "--zk-ensemble") opt.script = value();
+      if (a == "--seconds")
+        opt.seconds = std::stod(value());
+      else if (a == "--warmup")
+        opt.warmup = std::stod(value());
+      else if (a == "--sessions")
+        opt.sessions = parse_list(value());
+      else if (a == "--outstanding")
+        opt.outstanding = parse_list(value());
+      else if (a == "--only")
+        opt.only = value();
+      else if (a == "--dir")
+        opt.dir = value();
+      else if (a == "--keep")
+        opt.keep = true;
+      else if (a == "--threads")
+        opt.threads = std::max(1, std::stoi(value()));
+      else if (a == "--tick")
+        opt.tick_ms = std::stoi(value());
+      else if (a == "--quorumd")
+        opt.quorumd = value();
+      else if (a == "--zk-ensemble")
+        opt.script = value();
       else if (a == "--zk-jvm-opt") {
         if (!jvm_opts_given) opt.zk_jvm_opts.clear(), jvm_opts_given = true;
         opt.zk_jvm_opts.push_back(value());
-      } else return usage();
+      } else
+        return usage();
     }
   } catch (const std::exception& e) {
     std::cerr << "zkwire: " << e.what() << "\n";
@@ -510,7 +528,8 @@ int main(int argc, char** argv) {
     for (const auto& d : dirs) stop_dir(d);
     std::error_code ec;
     if (!keep && made_root) fs::remove_all(root, ec);
-    if (!keep && !made_root) fs::remove_all(root / "quorum", ec), fs::remove_all(root / "zookeeper", ec);
+    if (!keep && !made_root)
+      fs::remove_all(root / "quorum", ec), fs::remove_all(root / "zookeeper", ec);
     std::_Exit(128 + sig);
   }).detach();
 
@@ -522,8 +541,9 @@ int main(int argc, char** argv) {
       by_system[system] = run_system(system, root / system, opt);
     } catch (const std::exception& e) {
       std::cerr << "zkwire: " << system << ": " << e.what() << "\n";
-      std::cout << nlohmann::json{{"bench", "zkwire"}, {"system", system}, {"error", e.what()}}.dump()
-                << std::endl;
+      std::cout
+          << nlohmann::json{{"bench", "zkwire"}, {"system", system}, {"error", e.what()}}.dump()
+          << std::endl;
       rc = 1;
     }
     for (const auto& r : by_system[system])

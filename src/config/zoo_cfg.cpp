@@ -476,8 +476,8 @@ std::string conf_text(const ZooConfig& c, ServerId self) {
   if (me && me->client) client_port = me->client->port;
   std::string out;
   out += fmt::format("clientPort={}\nsecureClientPort=-1\n", client_port);
-  out += fmt::format("dataDir={}\ndataDirSize={}\n", c.data_dir.string(),
-                     directory_size(c.data_dir));
+  out +=
+      fmt::format("dataDir={}\ndataDirSize={}\n", c.data_dir.string(), directory_size(c.data_dir));
   out += fmt::format("dataLogDir={}\ndataLogSize={}\n", log_dir.string(), directory_size(log_dir));
   out += fmt::format("tickTime={}\nmaxClientCnxns={}\n", tick, c.max_client_cnxns);
   out += fmt::format("minSessionTimeout={}\nmaxSessionTimeout={}\n",

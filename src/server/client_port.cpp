@@ -9,8 +9,8 @@
 #include <future>
 #include <thread>
 
-#include "quorum/version.hpp"
 #include "four_letter_words.hpp"
+#include "quorum/version.hpp"
 #include "zk_connection.hpp"
 
 namespace quorum::server {
@@ -55,9 +55,8 @@ struct ClientPort::Impl {
     std::erase_if(zk_connections, [](const auto& w) { return w.expired(); });
     for (const auto& w : zk_connections)
       if (auto c = w.lock()) in.connections.push_back(std::move(c));
-    in.counters = PortCounters{stats.received,         stats.sent,
-                               connections.load(),     stats.outstanding,
-                               stats.latency.min(),    stats.latency.avg(),
+    in.counters = PortCounters{stats.received,     stats.sent,          connections.load(),
+                               stats.outstanding,  stats.latency.min(), stats.latency.avg(),
                                stats.latency.max()};
     in.conf = options.conf ? options.conf() : std::string();
     return in;

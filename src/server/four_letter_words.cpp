@@ -21,7 +21,9 @@ namespace {
 
 constexpr const char* not_serving = "This ZooKeeper instance is not currently serving requests\n";
 
-std::string version_text() { return fmt::format("3.8.0-quorum-{}", version_string); }
+std::string version_text() {
+  return fmt::format("3.8.0-quorum-{}", version_string);
+}
 
 // A double as Java prints one (3.0, 0.1538): ZooKeeper's latency averages, to 4 places.
 std::string java_double(double v) {
@@ -30,7 +32,9 @@ std::string java_double(double v) {
   return fmt::format("{}", rounded);
 }
 
-std::string hex(std::int64_t v) { return fmt::format("0x{:x}", static_cast<std::uint64_t>(v)); }
+std::string hex(std::int64_t v) {
+  return fmt::format("0x{:x}", static_cast<std::uint64_t>(v));
+}
 
 std::size_t open_descriptors() {
   std::error_code ec;
@@ -64,8 +68,8 @@ std::string server_lines(const WordInputs& in) {
 
 std::string stat_text(const WordInputs& in) {
   if (!in.report.state.serving) return not_serving;
-  std::string out = fmt::format("Zookeeper version: {}, built on unknown\nClients:\n",
-                                version_text());
+  std::string out =
+      fmt::format("Zookeeper version: {}, built on unknown\nClients:\n", version_text());
   for (const auto& c : in.connections) out += " " + c->describe(false) + "\n";
   out += " " + in.asker + "\n";
   return out + "\n" + server_lines(in);
@@ -262,17 +266,17 @@ nlohmann::json word_json(const std::string& word, const WordInputs& in) {
   }
   if (word == "srvr" || word == "stat")
     return with(out, {{"version", version_text()},
-                       {"serving", r.state.serving},
-                       {"server_state", r.state.mode},
-                       {"zxid", r.state.zxid.value},
-                       {"node_count", r.state.node_count},
-                       {"packets_received", c.received},
-                       {"packets_sent", c.sent},
-                       {"num_alive_connections", c.connections},
-                       {"outstanding_requests", c.outstanding},
-                       {"min_latency", c.min_latency_ms},
-                       {"avg_latency", c.avg_latency_ms},
-                       {"max_latency", c.max_latency_ms}});
+                      {"serving", r.state.serving},
+                      {"server_state", r.state.mode},
+                      {"zxid", r.state.zxid.value},
+                      {"node_count", r.state.node_count},
+                      {"packets_received", c.received},
+                      {"packets_sent", c.sent},
+                      {"num_alive_connections", c.connections},
+                      {"outstanding_requests", c.outstanding},
+                      {"min_latency", c.min_latency_ms},
+                      {"avg_latency", c.avg_latency_ms},
+                      {"max_latency", c.max_latency_ms}});
   if (word == "mntr") return with(out, object_of(mntr_pairs(in)));
   if (word == "wchs" || word == "wchc" || word == "wchp") {
     nlohmann::json list = nlohmann::json::array();

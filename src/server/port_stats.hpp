@@ -33,8 +33,8 @@ struct LatencyStats {
 
 /// The whole port's (srvr, stat, mntr; reset by srst).
 struct PortStats {
-  std::uint64_t received = 0;   ///< packets read (requests, pings, four-letter words)
-  std::uint64_t sent = 0;       ///< packets written (replies, events, answers)
+  std::uint64_t received = 0;    ///< packets read (requests, pings, four-letter words)
+  std::uint64_t sent = 0;        ///< packets written (replies, events, answers)
   std::int64_t outstanding = 0;  ///< requests handed to the member, not yet answered
   LatencyStats latency;
   void reset() {

@@ -232,21 +232,19 @@ std::string ZkConnection::describe(bool full) const {
   std::string out = fmt::format("{}[{}](queued={},recved={},sent={}", remote_, closed_ ? 0 : 1,
                                 in_flight_.size(), received_, sent_);
   if (full && session_ != 0) {
-    const auto lresp =
-        last_response_ == std::chrono::steady_clock::time_point{}
-            ? 0
-            : std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::steady_clock::now() - last_response_)
-                  .count();
+    const auto lresp = last_response_ == std::chrono::steady_clock::time_point{}
+                           ? 0
+                           : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - last_response_)
+                                 .count();
     out += fmt::format(
         ",sid={:#x},lop={},est={},to={}{},lzxid={:#x},lresp={},llat={},minlat={},avglat={},"
         "maxlat={}",
         static_cast<std::uint64_t>(session_), last_op_, established_ms_, timeout_ms_,
         // A ping's xid (-2) is the last cxid after a ping: ZooKeeper leaves lcxid out then.
         last_cxid_ >= 0 ? fmt::format(",lcxid={:#x}", last_cxid_) : std::string(),
-        static_cast<std::uint64_t>(last_zxid_), lresp,
-        latency_.last_ms, latency_.min(), static_cast<std::int64_t>(latency_.avg()),
-        latency_.max());
+        static_cast<std::uint64_t>(last_zxid_), lresp, latency_.last_ms, latency_.min(),
+        static_cast<std::int64_t>(latency_.avg()), latency_.max());
   }
   return out + ")";
 }
@@ -286,8 +284,7 @@ void ZkConnection::reply(std::int32_t xid, const Reply& r, std::string body) {
   deliver(xid, framed(out));
   // The session moved to another member, or this one lost its leader: ZooKeeper closes the
   // connection, and the client goes on through another server.
-  if (r.error == errc::session_moved || r.error == errc::connection_loss)
-    close_after_write_ = true;
+  if (r.error == errc::session_moved || r.error == errc::connection_loss) close_after_write_ = true;
 }
 
 void ZkConnection::send(std::string bytes) {

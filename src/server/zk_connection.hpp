@@ -32,8 +32,7 @@ class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
   /// `keepalive`: held as long as the connection (the port counts connections by it).
   ZkConnection(asio::ip::tcp::socket socket, asio::io_context& io,
                std::shared_ptr<quorum::ClientPort> member, std::uint32_t max_packet,
-               std::array<char, 4> first_word, std::shared_ptr<void> keepalive,
-               PortStats& stats);
+               std::array<char, 4> first_word, std::shared_ptr<void> keepalive, PortStats& stats);
   void start();
 
   /// `cons`' line for this connection (`full`: with the session's fields, as cons prints a

@@ -104,7 +104,7 @@ inline bool get_multi(jute::Reader& in, std::vector<tree::MultiOp>& writes,
       case OpCode::create_container:
       case OpCode::create_ttl: {
         tree::CreateRequest c = get_create(in, static_cast<OpCode>(h.type));
-        c.op = tree::is_ttl(c.mode)                     ? OpCode::create_ttl
+        c.op = tree::is_ttl(c.mode)                    ? OpCode::create_ttl
                : c.mode == tree::CreateMode::container ? OpCode::create_container
                                                        : OpCode::create;
         writes.emplace_back(std::move(c));

@@ -174,7 +174,8 @@ void ZkConnection::request(const std::string& frame) {
         // ZooKeeper 3.8 sends an empty MultiResponse after this header.
         std::string out;
         jute::Writer w(out);
-        put(w, jute::ReplyHeader{xid, last_zxid_, static_cast<std::int32_t>(errc::marshalling_error)});
+        put(w,
+            jute::ReplyHeader{xid, last_zxid_, static_cast<std::int32_t>(errc::marshalling_error)});
         wire::put_multi_results(w, {});
         return deliver(xid, framed(out));
       }
@@ -182,8 +183,7 @@ void ZkConnection::request(const std::string& frame) {
         return write(tree::MultiRequest{std::move(writes)}, [](jute::Writer& w, const Reply& r) {
           wire::put_multi_results(w, r.results);
         });
-      member_->multi_read(session_, reads,
-                          answer(xid, [reads](jute::Writer& w, const Reply& r) {
+      member_->multi_read(session_, reads, answer(xid, [reads](jute::Writer& w, const Reply& r) {
                             wire::put_multi_read_results(w, reads, r.reads);
                           }));
       return;
@@ -216,8 +216,8 @@ void ZkConnection::request(const std::string& frame) {
     case OpCode::check_watches: {
       WatchRequest r{op, wire::get_path(in), in.get_int()};
       // An AddWatchMode or WatcherType ZooKeeper has no name for does not decode either.
-      const bool known = op == OpCode::add_watch ? r.mode == 0 || r.mode == 1
-                                                 : r.mode >= 1 && r.mode <= 3;
+      const bool known =
+          op == OpCode::add_watch ? r.mode == 0 || r.mode == 1 : r.mode >= 1 && r.mode <= 3;
       if (!in.ok() || !known) return garbled();
       // addWatch answers ErrorResponse{0}; the other two have no body.
       const bool add = op == OpCode::add_watch;

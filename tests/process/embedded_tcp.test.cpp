@@ -61,8 +61,8 @@ TEST_CASE(
     const fs::path cfg = dir.path() / ("zoo" + std::to_string(id) + ".cfg");
     std::ofstream(cfg) << "tickTime=100\ninitLimit=20\nsyncLimit=5\ndataDir=" << data.string()
                        << "\n"
-                       << (id == 3   ? "clientPort=" + std::to_string(client_port) +
-                                           "\nclientPortAddress=127.0.0.1\n"
+                       << (id == 3 ? "clientPort=" + std::to_string(client_port) +
+                                         "\nclientPortAddress=127.0.0.1\n"
                            : id == 1 ? "clientPort=" + std::to_string(service_client_port) +
                                            "\nclientPortAddress=127.0.0.1\n"
                                      : std::string())
@@ -101,8 +101,7 @@ TEST_CASE(
         "assert zk.create('/via-service', b'k') == '/via-service'\n"
         "print('kazoo ok', flush=True)\n"
         "zk.stop()\n";
-    Child py({"/usr/bin/python3", "-c", script,
-              "127.0.0.1:" + std::to_string(service_client_port)},
+    Child py({"/usr/bin/python3", "-c", script, "127.0.0.1:" + std::to_string(service_client_port)},
              true);
     const std::string out = py.drain(60s);
     INFO(out);

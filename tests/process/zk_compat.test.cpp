@@ -140,10 +140,10 @@ void require_zookeeper_tools() {
 class ZkEnsemble {
  public:
   explicit ZkEnsemble(int n) {
-    const Run r = run({PYTHON3, ZK_ENSEMBLE_SCRIPT, "start", dir_.path().string(),
-                       std::to_string(n), "--tick", std::to_string(kTickMs), "--extra",
-                       "extendedTypesEnabled=true", "--timeout", "90"},
-                      dir_.path() / "start.err", 120s);
+    const Run r = run(
+        {PYTHON3, ZK_ENSEMBLE_SCRIPT, "start", dir_.path().string(), std::to_string(n), "--tick",
+         std::to_string(kTickMs), "--extra", "extendedTypesEnabled=true", "--timeout", "90"},
+        dir_.path() / "start.err", 120s);
     started_ = true;
     INFO("zk_ensemble.py start:\n" << r.out << r.err);
     REQUIRE(r.code == 0);
@@ -177,9 +177,9 @@ void start_quorumd(Cluster& c) {
 }
 
 std::string seconds_since(std::chrono::steady_clock::time_point t0) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - t0)
-                      .count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   return std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + " s";
 }
 
@@ -203,8 +203,8 @@ TEST_CASE("zkcompat: kazoo's transcript against quorumd equals ZooKeeper 3.8's",
   Run zk;
   {
     ZkEnsemble e(3);
-    zk = run({PYTHON3, ZK_COMPAT_SCRIPT, e.host(1), e.host(2), e.host(3)},
-             tmp.path() / "zk.err", 320s);
+    zk = run({PYTHON3, ZK_COMPAT_SCRIPT, e.host(1), e.host(2), e.host(3)}, tmp.path() / "zk.err",
+             320s);
   }
   INFO("ZooKeeper side took " << seconds_since(t0));
   {
@@ -264,20 +264,19 @@ TEST_CASE("zkcompat: ZooKeeper's zkServer.sh status reports a quorumd member's m
   const auto leader = c.leader({1, 2, 3});
   REQUIRE(leader);
   for (int id : {1, 2, 3}) {
-    const Run r = run({ZKSERVER_SH, "status", c.config(id).string()}, tmp.path() / "status.err",
-                      60s);
+    const Run r =
+        run({ZKSERVER_SH, "status", c.config(id).string()}, tmp.path() / "status.err", 60s);
     INFO("server " << id << ": zkServer.sh status:\n" << r.out << r.err);
     CHECK(r.code == 0);
     CHECK(r.out.find("Client port found: " + std::to_string(c.ports(id).client) +
                      ". Client address: 127.0.0.1. Client SSL: false.\n") != std::string::npos);
-    CHECK(r.out.find(id == *leader ? "Mode: leader\n" : "Mode: follower\n") !=
-          std::string::npos);
+    CHECK(r.out.find(id == *leader ? "Mode: leader\n" : "Mode: follower\n") != std::string::npos);
   }
   // A member that is down: ZooKeeper's script says so and fails.
   const int follower = *leader == 1 ? 2 : 1;
   c.kill(follower);
-  const Run r = run({ZKSERVER_SH, "status", c.config(follower).string()},
-                    tmp.path() / "status.err", 60s);
+  const Run r =
+      run({ZKSERVER_SH, "status", c.config(follower).string()}, tmp.path() / "status.err", 60s);
   INFO("stopped server " << follower << ": zkServer.sh status:\n" << r.out << r.err);
   CHECK(r.code == 1);
   CHECK((r.out + r.err).find("Error contacting service. It is probably not running.") !=

@@ -52,48 +52,33 @@ class Standalone {
   std::string hosts_;
 };
 
+// `script HOST:PORT` against a standalone ZooKeeper, then a standalone quorumd: both outputs.
+std::pair<std::string, std::string> transcripts(const char* script, const char* name) {
+  quorum::test::TempDir dir(name);
+  std::pair<std::string, std::string> out;
+  for (const bool quorumd : {false, true}) {
+    Standalone server((dir.path() / (quorumd ? "quorumd" : "zookeeper")).string(),
+                      quorumd ? QUORUMD : "");
+    auto [text, rc] = run({PYTHON3, script, server.hosts()}, 120s);
+    INFO(text);
+    REQUIRE(rc == 0);
+    (quorumd ? out.second : out.first) = text;
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("client protocol: quorumd answers raw requests byte-compatibly with ZooKeeper 3.8",
           "[zkcompat][wire]") {
-  quorum::test::TempDir dir("zk-wire");
-  std::string zookeeper, quorum;
-  {
-    Standalone zk((dir.path() / "zookeeper").string());
-    auto [out, rc] = run({PYTHON3, WIRE_PROBE_SCRIPT, zk.hosts()}, 120s);
-    INFO(out);
-    REQUIRE(rc == 0);
-    zookeeper = out;
-  }
-  {
-    Standalone q((dir.path() / "quorumd").string(), QUORUMD);
-    auto [out, rc] = run({PYTHON3, WIRE_PROBE_SCRIPT, q.hosts()}, 120s);
-    INFO(out);
-    REQUIRE(rc == 0);
-    quorum = out;
-  }
+  const auto [zookeeper, quorum] = transcripts(WIRE_PROBE_SCRIPT, "zk-wire");
   INFO("ZooKeeper:\n" << zookeeper << "\nquorumd:\n" << quorum);
   CHECK(zookeeper.find("still served") != std::string::npos);
   CHECK(quorum == zookeeper);
 }
 
 TEST_CASE("four-letter words: quorumd's formats are ZooKeeper 3.8's", "[zkcompat][wire]") {
-  quorum::test::TempDir dir("zk-4lw");
-  std::string zookeeper, quorum;
-  {
-    Standalone zk((dir.path() / "zookeeper").string());
-    auto [out, rc] = run({PYTHON3, FOUR_LETTER_SHAPES_SCRIPT, zk.hosts()}, 120s);
-    INFO(out);
-    REQUIRE(rc == 0);
-    zookeeper = out;
-  }
-  {
-    Standalone q((dir.path() / "quorumd").string(), QUORUMD);
-    auto [out, rc] = run({PYTHON3, FOUR_LETTER_SHAPES_SCRIPT, q.hosts()}, 120s);
-    INFO(out);
-    REQUIRE(rc == 0);
-    quorum = out;
-  }
+  const auto [zookeeper, quorum] = transcripts(FOUR_LETTER_SHAPES_SCRIPT, "zk-4lw");
   INFO("ZooKeeper:\n" << zookeeper << "\nquorumd:\n" << quorum);
   CHECK(zookeeper.find("Mode: standalone") != std::string::npos);
   CHECK(quorum == zookeeper);

@@ -295,8 +295,8 @@ TEST_CASE("a write pipelined behind a sync is answered after it, in order (never
   // its reply must wait for the sync's, not vanish (the session then hung).
   // One member alone (it commits within submit(), before the sync's answer) and through a
   // follower and the leader of three.
-  for (const auto& [servers, at] : {std::pair{1, ServerId{1}}, std::pair{3, ServerId{2}},
-                                    std::pair{3, ServerId{3}}}) {
+  for (const auto& [servers, at] :
+       {std::pair{1, ServerId{1}}, std::pair{3, ServerId{2}}, std::pair{3, ServerId{3}}}) {
     NodeCluster c({.servers = static_cast<std::size_t>(servers), .seed = 3});
     for (ServerId id = 1; id <= static_cast<ServerId>(servers); ++id) c.start(id);
     REQUIRE(c.run_until_serving());

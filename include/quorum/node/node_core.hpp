@@ -277,8 +277,7 @@ class NodeCore {
     Client* c = client(id, done);
     if (!c) return;
     enqueue_local(
-        id, *c,
-        [this, id, request = std::move(request)] { return serve_set_watches(id, request); },
+        id, *c, [this, id, request = std::move(request)] { return serve_set_watches(id, request); },
         std::move(done));
   }
 
@@ -559,10 +558,8 @@ class NodeCore {
       } else {
         const tree::Stat st = t.stat_of(node);
         if (kind == WatchKind::exist) missed = EventType::node_created;
-        if (kind == WatchKind::data && st.mzxid > rel)
-          missed = EventType::node_data_changed;
-        if (kind == WatchKind::child && st.pzxid > rel)
-          missed = EventType::node_children_changed;
+        if (kind == WatchKind::data && st.mzxid > rel) missed = EventType::node_data_changed;
+        if (kind == WatchKind::child && st.pzxid > rel) missed = EventType::node_children_changed;
       }
       if (missed)
         notify(id, {*missed, tree::KeeperState::sync_connected, path});

@@ -31,10 +31,10 @@ struct ServerState {
 /// (member_report() in quorum/server/member_report.hpp does it for a Node).
 struct MemberReport {
   ServerState state;
-  std::string peer_state;  ///< mntr's zk_peer_state: "leading - broadcast", "following - ..."
-  std::size_t quorum_size = 0;       ///< voters
-  std::size_t learners = 0;          ///< leader only: followers connected
-  std::size_t synced_followers = 0;  ///< leader only: followers in broadcast
+  std::string peer_state;       ///< mntr's zk_peer_state: "leading - broadcast", "following - ..."
+  std::size_t quorum_size = 0;  ///< voters
+  std::size_t learners = 0;     ///< leader only: followers connected
+  std::size_t synced_followers = 0;         ///< leader only: followers in broadcast
   std::uint64_t approximate_data_size = 0;  ///< bytes of data and paths in the tree
   struct Session {
     std::int64_t id = 0;

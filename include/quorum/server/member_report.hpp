@@ -36,8 +36,8 @@ MemberReport member_report(const Core& core, bool standalone) {
   r.state.node_count = tree.node_count();
   if (!standalone) {
     const bool leading = replica.state() == PeerState::leading;
-    r.peer_state = r.state.serving ? (leading ? "leading - broadcast" : "following - broadcast")
-                                   : "looking";
+    r.peer_state =
+        r.state.serving ? (leading ? "leading - broadcast" : "following - broadcast") : "looking";
     r.quorum_size = replica.config().voters.size();
     std::tie(r.learners, r.synced_followers) = replica.learners();
   }

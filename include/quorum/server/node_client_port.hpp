@@ -19,8 +19,7 @@ namespace quorum::server {
 /// std::system_error naming the address when it cannot listen. The port must be destroyed
 /// before the node.
 template <class NodeT>
-std::unique_ptr<ClientPort> open_client_port(NodeT& node, const config::ZooConfig& c,
-                                             ServerId self,
+std::unique_ptr<ClientPort> open_client_port(NodeT& node, const config::ZooConfig& c, ServerId self,
                                              std::function<void(const std::string&)> log = {}) {
   std::optional<config::HostPort> address;
   if (c.client_port) address = config::HostPort{c.client_port_address, *c.client_port};

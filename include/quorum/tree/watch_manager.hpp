@@ -74,8 +74,8 @@ class WatchManager {
     // Recursive watches on the path or any ancestor; never for child events. A delete reaches
     // the child manager's copy too.
     if (recursive_ > 0 && type != EventType::node_children_changed) {
-      const std::uint8_t mask = type == EventType::node_deleted ? any_recursive
-                                                                : bit(WatchKind::persistent_recursive);
+      const std::uint8_t mask =
+          type == EventType::node_deleted ? any_recursive : bit(WatchKind::persistent_recursive);
       std::string_view at = change.path;
       for (;;) {
         if (auto it = by_path_.find(std::string(at)); it != by_path_.end())
@@ -169,8 +169,8 @@ class WatchManager {
     if (w == it->second.end()) return false;
     unsigned mask = 0;
     if (type == WatcherType::data || type == WatcherType::any)
-      mask |= 0u + one_shot_data + bit(WatchKind::persistent) +
-              bit(WatchKind::persistent_recursive);
+      mask |=
+          0u + one_shot_data + bit(WatchKind::persistent) + bit(WatchKind::persistent_recursive);
     if (type == WatcherType::children || type == WatcherType::any)
       mask |= 0u + bit(WatchKind::child) + persistent_child + recursive_child;
     const auto found = static_cast<std::uint8_t>(w->second & mask);

@@ -270,8 +270,7 @@ TEST_CASE("election timing keys: ZooKeeper's fastleader.* and our finalizeWait",
 TEST_CASE("zoo.cfg: /zookeeper/config's text is the membership as ZooKeeper writes it") {
   ZooConfig c;
   c.servers.push_back({1, "127.0.0.1", 2888, 3888, PeerRole::participant, std::nullopt, 0});
-  c.servers.push_back(
-      {2, "127.0.0.2", 2889, 3889, PeerRole::participant, HostPort{"", 2182}, 0});
+  c.servers.push_back({2, "127.0.0.2", 2889, 3889, PeerRole::participant, HostPort{"", 2182}, 0});
   CHECK(membership_text(c) ==
         "server.1=127.0.0.1:2888:3888:participant\n"
         "server.2=127.0.0.2:2889:3889:participant;0.0.0.0:2182\n"

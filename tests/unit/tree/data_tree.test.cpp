@@ -103,9 +103,10 @@ TEST_CASE("create reports each of ZooKeeper's errors") {
   CHECK(h.run(CreateRequest{"/c", {}, open_acl_unsafe(), CreateMode::container, 0, OpCode::create2})
             .result.err == errc::ok);
   CHECK(h.tree.stat_of(h.tree.find("/c")).ephemeral_owner == 0);
-  CHECK(h.run(CreateRequest{"/box", {}, open_acl_unsafe(), CreateMode::persistent, 0,
-                            OpCode::create_container})
-            .result.err == errc::ok);
+  CHECK(
+      h.run(CreateRequest{
+                "/box", {}, open_acl_unsafe(), CreateMode::persistent, 0, OpCode::create_container})
+          .result.err == errc::ok);
   CHECK(h.tree.nodes()[h.tree.find("/box")].ephemeral_owner == container_owner);
   CHECK(
       h
