@@ -54,8 +54,9 @@ try:
                            for line in stat if line.startswith(" /")])
     cons = [line for line in ask("cons").splitlines() if line.startswith(" /")]
     # lcxid is left out while the last packet was a ping (xid -2): when is a matter of timing.
-    print("cons fields:", [[f for f in re.findall(r"([a-z]+)=", line) if f != "lcxid"]
-                           for line in cons])
+    # Connections come in hash order in ZooKeeper: compared as a sorted list.
+    print("cons fields:", sorted([f for f in re.findall(r"([a-z]+)=", line) if f != "lcxid"]
+                                 for line in cons))
     print("wchs:", numbers(ask("wchs")).splitlines())
     wchc = ask("wchc").splitlines()
     print("wchc:", [re.sub(r"^0x[0-9a-f]+$", "SESSION", line) for line in wchc])
