@@ -311,6 +311,17 @@ def stop_pids(pid_configs, timeout=10.0):
             os.kill(p, signal.SIGTERM)
         except OSError:
             pass
+    live = _wait_gone(live, timeout)
+    for p, _ in live:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+    return not _wait_gone(live, 5.0)
+
+
+def _wait_gone(live, timeout):
+    """Reaps and polls (pid, config) pairs until none runs or `timeout` s pass; those left."""
     deadline = time.monotonic() + timeout
     while live and time.monotonic() < deadline:
         for p, _ in live:
@@ -318,19 +329,7 @@ def stop_pids(pid_configs, timeout=10.0):
         live = [(p, c) for p, c in live if _alive(p, c)]
         if live:
             time.sleep(0.05)
-    for p, _ in live:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except OSError:
-            pass
-    deadline = time.monotonic() + 5.0
-    while live and time.monotonic() < deadline:
-        for p, _ in live:
-            _reap(p)
-        live = [(p, c) for p, c in live if _alive(p, c)]
-        if live:
-            time.sleep(0.05)
-    return not live
+    return live
 
 
 def load_state(directory):
