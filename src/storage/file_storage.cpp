@@ -391,7 +391,8 @@ bool FileStorage::write_snapshot_file(const Snapshot& snapshot, bool background)
   std::unique_ptr<WritableFile> file;
   std::error_code ec = fs_.open(tmp, true, file);
   if (!ec) ec = file->truncate(0);
-  if (!ec) ec = file->write_at(0, encode_snapshot_file(snapshot));
+  if (!ec) ec = file->write_at(0, encode_snapshot_header(snapshot));
+  if (!ec) ec = file->write_at(snapshot_header_size, snapshot.state);
   if (!ec) ec = file->sync();
   file.reset();
   if (!ec) ec = fs_.rename(tmp, path);

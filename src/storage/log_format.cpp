@@ -219,16 +219,19 @@ std::optional<Zxid> parse_snapshot_name(std::string_view name) {
   return parse_hex_name(name, "snapshot.");
 }
 
-std::string encode_snapshot_file(const Snapshot& snapshot) {
+std::string encode_snapshot_header(const Snapshot& snapshot) {
   std::string out;
-  out.reserve(snapshot_header_size + snapshot.state.size());
+  out.reserve(snapshot_header_size);
   put_u32(out, snapshot_magic);
   put_u32(out, snapshot_format_version);
   put_u64(out, static_cast<std::uint64_t>(snapshot.last_zxid.value));
   put_u64(out, snapshot.state.size());
   put_u64(out, checksum(snapshot.state, static_cast<std::uint64_t>(snapshot.last_zxid.value)));
-  out += snapshot.state;
   return out;
+}
+
+std::string encode_snapshot_file(const Snapshot& snapshot) {
+  return encode_snapshot_header(snapshot) + snapshot.state.str();
 }
 
 namespace {

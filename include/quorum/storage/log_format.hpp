@@ -90,6 +90,9 @@ inline constexpr std::size_t snapshot_header_size = 32;
 std::string snapshot_name(Zxid zxid);
 std::optional<Zxid> parse_snapshot_name(std::string_view name);
 std::string encode_snapshot_file(const Snapshot& snapshot);
+/// The file's first snapshot_header_size bytes; the state follows them unchanged (a writer
+/// of a large image writes the two without joining them).
+std::string encode_snapshot_header(const Snapshot& snapshot);
 /// The snapshot in a file image, or nullopt with `problem` saying what is wrong.
 std::optional<Snapshot> decode_snapshot_file(std::string_view bytes, std::string& problem);
 /// The same, keeping the file's buffer as the image (no copy).

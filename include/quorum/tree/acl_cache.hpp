@@ -45,6 +45,8 @@ class AclCache {
 
   const AclList& operator[](std::uint32_t slot) const { return lists_[slot]; }
   std::size_t size() const noexcept { return index_.size(); }
+  /// Every slot in use is below this.
+  std::size_t slot_bound() const noexcept { return lists_.size(); }
   void clear() {
     lists_.clear();
     refs_.clear();

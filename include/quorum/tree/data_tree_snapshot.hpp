@@ -3,7 +3,7 @@
 // it into a fresh tree and swaps only on success, so a damaged image changes nothing.
 #pragma once
 
-#include <unordered_map>
+#include <vector>
 
 #include "quorum/tree/data_tree.hpp"
 
@@ -15,40 +15,49 @@ inline constexpr std::uint32_t snapshot_version = 1;
 }  // namespace detail
 
 inline Snapshot DataTree::snapshot() const {
-  std::string out;
-  encoding::Encoder e(out);
-  e.put(detail::snapshot_magic);
-  e.put(detail::snapshot_version);
-  // ACLs, renumbered densely in the order nodes first use them.
-  std::unordered_map<std::uint32_t, std::uint32_t> acl_index;
+  // Node ids and ACL slots are dense, so plain vectors index them (a snapshot of a large tree
+  // is mostly this loop: no hashing per node).
+  constexpr std::uint32_t unset = UINT32_MAX;
+  std::vector<std::uint32_t> acl_index(acls_.slot_bound(), unset);
   std::vector<std::uint32_t> acl_order;
   std::vector<NodeId> order;
   order.reserve(nodes_.size());
+  std::size_t bytes = 0;  // names and data, to size the image once
   std::vector<NodeId> stack{NodeStore::root()};
   while (!stack.empty()) {
     const NodeId at = stack.back();
     stack.pop_back();
     order.push_back(at);
+    bytes += nodes_.name(at).size() + nodes_.data(at).size();
     nodes_.for_each_child(at, [&](NodeId c) { stack.push_back(c); });
-    if (acl_index.emplace(nodes_[at].acl, static_cast<std::uint32_t>(acl_order.size())).second)
+    std::uint32_t& slot = acl_index[nodes_[at].acl];
+    if (slot == unset) {
+      slot = static_cast<std::uint32_t>(acl_order.size());
       acl_order.push_back(nodes_[at].acl);
+    }
   }
+  constexpr std::size_t fixed_per_node = 4 + 4 + 4 + 8 * 6 + 4 * 3 + 4;
+  std::string out;
+  out.reserve(64 + acl_order.size() * 64 + order.size() * fixed_per_node + bytes +
+              sessions_.size() * 12);
+  encoding::Encoder e(out);
+  e.put(detail::snapshot_magic);
+  e.put(detail::snapshot_version);
   e.put(static_cast<std::uint32_t>(acl_order.size()));
   for (std::uint32_t slot : acl_order) e.put(acls_[slot]);
   e.put(static_cast<std::uint32_t>(order.size()));
-  std::unordered_map<NodeId, std::uint32_t> position;
-  position.reserve(order.size());
+  std::vector<std::uint32_t> position(nodes_.id_bound(), unset);
   for (std::uint32_t i = 0; i < order.size(); ++i) {
     const NodeId id = order[i];
-    position.emplace(id, i);
+    position[id] = i;
     const NodeRecord& n = nodes_[id];
-    e.put(i == 0 ? UINT32_MAX : position.at(n.parent));
+    e.put(i == 0 ? unset : position[n.parent]);
     e.put(nodes_.name(id));
     e.put(nodes_.data(id));
     e.put(n.czxid), e.put(n.mzxid), e.put(nodes_.pzxid(id)), e.put(n.ctime), e.put(n.mtime);
     e.put(n.ephemeral_owner), e.put(n.version), e.put(nodes_.stored_cversion(id));
     e.put(n.aversion);
-    e.put(acl_index.at(n.acl));
+    e.put(acl_index[n.acl]);
   }
   e.put(static_cast<std::uint32_t>(sessions_.size()));
   for (const auto& [id, s] : sessions_) e.put(id), e.put(s.timeout_ms);

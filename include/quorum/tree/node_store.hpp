@@ -69,6 +69,8 @@ class NodeStore {
 
   static constexpr NodeId root() noexcept { return 0; }
   std::size_t size() const noexcept { return live_; }
+  /// Every id in use is below this (ids are dense indices, reused after removal).
+  std::size_t id_bound() const noexcept { return nodes_.size(); }
 
   NodeRecord& operator[](NodeId id) noexcept { return nodes_[id]; }
   const NodeRecord& operator[](NodeId id) const noexcept { return nodes_[id]; }

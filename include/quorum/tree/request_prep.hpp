@@ -6,11 +6,12 @@
 #pragma once
 
 #include <deque>
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "quorum/tree/data_tree.hpp"
 #include "quorum/tree/session_tracker.hpp"
@@ -84,7 +85,9 @@ class RequestPrep {
   }
   void record(const std::string& path, NodeState s) {
     journal_.emplace_back(zxid_, path);
-    changes_[path] = Change{zxid_, std::move(s)};
+    auto [it, added] = changes_.try_emplace(path);
+    if (undo_) undo_->emplace_back(path, added ? std::nullopt : std::optional(it->second));
+    it->second = Change{zxid_, std::move(s)};
   }
   // Drops changes the tree has applied: from then on the tree itself says the same.
   void forget_applied() {
@@ -253,7 +256,13 @@ class RequestPrep {
   // All or nothing: later ops see earlier ones; on the first failure every change of this
   // multi is rolled back and each op reports 0 before, its error at, -2 after the failure.
   TxnBody prep(const Request& r, const MultiRequest& m, ServerId via, Instant) {
-    const auto saved_changes = changes_;
+    // What each op's change replaced, to put back should a later op fail.
+    std::vector<std::pair<std::string, std::optional<Change>>> undo;
+    undo_ = &undo;
+    struct Restore {
+      std::vector<std::pair<std::string, std::optional<Change>>>*& undo;
+      ~Restore() { undo = nullptr; }
+    } restore{undo_};
     const std::size_t saved_journal = journal_.size();
     MultiTxn txn;
     std::optional<std::size_t> failed_at;
@@ -280,7 +289,12 @@ class RequestPrep {
       }
     }
     if (!failed_at) return txn;
-    changes_ = saved_changes;
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+      if (it->second)
+        changes_[it->first] = std::move(*it->second);
+      else
+        changes_.erase(it->first);
+    }
     journal_.resize(saved_journal);
     txn.ops.clear();
     for (std::size_t i = 0; i < m.ops.size(); ++i) {
@@ -344,7 +358,9 @@ class RequestPrep {
   const DataTree& tree_;
   SessionTracker& sessions_;
   PrepLimits limits_;
-  std::map<std::string, Change, std::less<>> changes_;
+  std::unordered_map<std::string, Change> changes_;
+  // While a multi is prepared: where record() notes what it replaced.
+  std::vector<std::pair<std::string, std::optional<Change>>>* undo_ = nullptr;
   std::deque<std::pair<std::int64_t, std::string>> journal_;  // (zxid, path), oldest first
   std::int64_t zxid_ = 0;
 };
