@@ -18,7 +18,7 @@
 //
 //   zkwire [--seconds S] [--warmup S] [--sessions 1,16,64] [--outstanding 100]
 //          [--only quorum|zookeeper] [--dir DIR] [--keep] [--threads N] [--tick MS]
-//          [--zk-jvm-opt OPT]... [--quorumd BIN] [--zk-ensemble SCRIPT]
+//          [--zk-jvm-opt OPT]... [--quorumd BIN] [--zk-ensemble SCRIPT] [--cfg KEY=VALUE]...
 //
 // The client runs one Asio thread (--threads): at the highest rates here it uses about a
 // fifth of a core, and a second thread changed nothing beyond run-to-run noise while taking
@@ -29,6 +29,8 @@
 // ZooKeeper's other settings are its defaults (globalOutstandingLimit 1000 throttles the
 // 64 x 100 case, as it would in production). --dir keeps both data directories on the same
 // filesystem (default: a fresh directory under $TMPDIR or /tmp); --keep keeps them and the logs.
+// --cfg adds a zoo.cfg line to both systems' servers (e.g. snapCount=1000000, to see what the
+// snapshots of the growing tree cost).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -147,7 +149,7 @@ void stop_dir(const std::string& dir) {
 class Ensemble {
  public:
   Ensemble(const fs::path& dir, int tick_ms, const std::string& quorumd,
-           const std::vector<std::string>& jvm_opts)
+           const std::vector<std::string>& jvm_opts, const std::vector<std::string>& cfg)
       : dir_(dir.string()) {
     {
       std::lock_guard lock(g_running_mutex);
@@ -158,6 +160,7 @@ class Ensemble {
         std::to_string(tick_ms), "--timeout", "90"};
     if (!quorumd.empty()) args.insert(args.end(), {"--quorumd", quorumd});
     for (const auto& o : jvm_opts) args.push_back("--jvm-opt=" + o);
+    for (const auto& line : cfg) args.push_back("--extra=" + line);
     const auto o = run(args, 150s);
     if (o.rc != 0) {
       stop();
@@ -204,6 +207,7 @@ struct Options {
   int tick_ms = 2000;
   int session_timeout_ms = 30000;
   std::vector<std::string> zk_jvm_opts{"-Xms512m", "-Xmx1g"};
+  std::vector<std::string> cfg;  // more zoo.cfg lines, for both systems
   std::string quorumd = QUORUMD;
   std::string script = ZK_ENSEMBLE;
 };
@@ -335,7 +339,7 @@ std::vector<CaseResult> run_system(const std::string& system, const fs::path& di
   fs::create_directories(dir);
   const auto started = Clock::now();
   Ensemble ensemble(dir, opt.tick_ms, system == "quorum" ? opt.quorumd : std::string(),
-                    system == "zookeeper" ? opt.zk_jvm_opts : std::vector<std::string>{});
+                    system == "zookeeper" ? opt.zk_jvm_opts : std::vector<std::string>{}, opt.cfg);
   std::cout << nlohmann::json{{"bench", "zkwire_ensemble"},
                               {"system", system},
                               {"servers", 3},
@@ -437,7 +441,8 @@ int usage() {
   std::cerr
       << "usage: zkwire [--seconds S] [--warmup S] [--sessions 1,16,64] [--outstanding 100]\n"
          "              [--only quorum|zookeeper] [--dir DIR] [--keep] [--threads N]\n"
-         "              [--tick MS] [--zk-jvm-opt OPT]... [--quorumd BIN] [--zk-ensemble PY]\n";
+         "              [--tick MS] [--zk-jvm-opt OPT]... [--quorumd BIN] [--zk-ensemble PY]\n"
+         "              [--cfg KEY=VALUE]...\n";
   return 2;
 }
 
@@ -478,7 +483,9 @@ int main(int argc, char** argv) {
       else if (a == "--zk-jvm-opt") {
         if (!jvm_opts_given) opt.zk_jvm_opts.clear(), jvm_opts_given = true;
         opt.zk_jvm_opts.push_back(value());
-      } else
+      } else if (a == "--cfg")
+        opt.cfg.push_back(value());
+      else
         return usage();
     }
   } catch (const std::exception& e) {

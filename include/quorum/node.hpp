@@ -196,8 +196,9 @@ class Node {
   struct Work {
     bool start = false;
     std::vector<Call> calls;
-    bool durable = false;              // the storage's writer made more of the log durable
-    std::vector<Snapshot> snapshots;   // written in the background, to adopt
+    bool durable = false;  // the storage's writer made more of the log durable
+    // Written in the background, to adopt: (zxid, state size).
+    std::vector<std::pair<Zxid, std::uint64_t>> snapshots;
     std::vector<ServerId> lost_peers;  // the network's connections to them broke
   };
 
@@ -325,7 +326,7 @@ class Node {
       c.start(now);
     }
     if constexpr (ThreadedStorage<StoragePolicy>) {
-      for (Snapshot& image : work.snapshots) storage_.adopt_snapshot(std::move(image));
+      for (const auto& [zxid, bytes] : work.snapshots) storage_.adopt_snapshot_file(zxid, bytes);
       if (!work.snapshots.empty()) snapshot_running_ = false;
       work.snapshots.clear();
     }
@@ -362,8 +363,9 @@ class Node {
   }
 
   // Every snap_count-ish applied txns: copy the tree (memory speed, the only pause here), and
-  // serialize and write the copy on a thread of its own; the member adopts the snapshot (and
-  // purges) when that thread posts it back. The copy is as of an applied — committed — zxid.
+  // serialize and write the copy on a thread of its own, a piece at a time; the member adopts the
+  // snapshot (and purges) when that thread posts it back. The copy is as of an applied — committed
+  // — zxid.
   void maybe_snapshot(Core& c) {
     if (config_.snap_count == 0 || snapshot_running_ || c.applied_txns() < next_snapshot_at_)
       return;
@@ -371,12 +373,14 @@ class Node {
     if (snapshot_thread_.joinable()) snapshot_thread_.join();  // finished: it posted its result
     snapshot_running_ = true;
     auto copy = std::make_shared<const tree::DataTree>(c.tree());
+    // Streamed to the file in pieces: the image of a large tree is never whole in memory.
     snapshot_thread_ = std::thread([this, copy = std::move(copy)]() mutable {
-      Snapshot image = copy->snapshot();
+      const Zxid zxid = copy->last_applied_zxid();
+      const std::optional<std::uint64_t> bytes = storage_.stream_snapshot_file(
+          zxid, [&](const auto& sink) { copy->write_snapshot(sink); }, true);
       copy.reset();
-      if (!storage_.write_snapshot_file(image, true)) return;  // the storage failed: it stops
-      loop_.post(
-          [image = std::move(image)](Work& w) mutable { w.snapshots.push_back(std::move(image)); });
+      if (!bytes) return;  // the storage failed: it stops
+      loop_.post([zxid, size = *bytes](Work& w) { w.snapshots.emplace_back(zxid, size); });
     });
   }
 

@@ -76,6 +76,10 @@ struct ReplicaHooks {
   std::function<void(ServerId from, const std::string& data)> learner_ping;
   /// A sync() marker submitted here was answered: everything before it is applied here.
   std::function<void(const std::string& data)> sync_done;
+  /// Leader: a learner's REVALIDATE; returns the answer sent back to it.
+  std::function<std::string(ServerId from, const std::string& data)> revalidate;
+  /// Follower: the leader's answer to a REVALIDATE from here.
+  std::function<void(const std::string& data)> revalidated;
 };
 
 /// One member of a replicated log. Sans-I/O like its parts: the host feeds messages and ticks
@@ -153,6 +157,16 @@ class Replica {
     } else {
       return false;
     }
+    flush(now);
+    return true;
+  }
+
+  /// A client reattaches a session here: a follower asks its leader (REVALIDATE), whose
+  /// answer comes to the `revalidated` hook. False when there is no leader to ask.
+  bool revalidate(std::string payload, Instant now) {
+    if (stopped(now)) return false;
+    auto* f = std::get_if<FollowerCore>(&role_);
+    if (!f || !f->revalidate(std::move(payload))) return false;
     flush(now);
     return true;
   }
@@ -275,6 +289,15 @@ class Replica {
         for (const std::string& data : e.syncs) hooks_.sync_done(data);
       if (hooks_.learner_ping)
         for (const auto& ping : e.learner_pings) hooks_.learner_ping(ping.from, ping.data);
+      if (hooks_.revalidate)
+        for (const auto& ask : e.revalidations)
+          transport_.send(ask.from, Message{QuorumPacket{PacketType::revalidate,
+                                                         Zxid::none(),
+                                                         0,
+                                                         {},
+                                                         hooks_.revalidate(ask.from, ask.data)}});
+      if (hooks_.revalidated)
+        for (const std::string& answer : e.revalidated) hooks_.revalidated(answer);
       std::optional<Epoch> established = e.established;
       std::optional<std::string> failed = e.failed;
       e.clear();
@@ -297,7 +320,8 @@ class Replica {
 
   static bool has_effects(const ZabEffects& e) {
     return !e.storage.empty() || e.commit_through || !e.messages.empty() || !e.syncs.empty() ||
-           !e.learner_pings.empty() || e.sync_mode || e.established || e.failed;
+           !e.learner_pings.empty() || !e.revalidations.empty() || !e.revalidated.empty() ||
+           e.sync_mode || e.established || e.failed;
   }
 
   void flush(Instant now) {
@@ -332,10 +356,15 @@ class Replica {
 
   // The txns in (after, before), contiguous at both ends and within the byte budget.
   bool disk_diff(Zxid after, Zxid before, std::vector<Txn>& out) const {
-    const std::optional<Snapshot> snapshot = storage_.latest_snapshot();
-    if (!snapshot || config_.snapshot_size_factor < 0) return false;
-    const double budget =
-        config_.snapshot_size_factor * static_cast<double>(snapshot->state.size());
+    if (config_.snapshot_size_factor < 0) return false;
+    std::optional<std::uint64_t> snapshot_bytes;
+    if constexpr (requires { storage_.latest_snapshot_bytes(); }) {
+      snapshot_bytes = storage_.latest_snapshot_bytes();  // without reading a large image
+    } else if (const std::optional<Snapshot> snapshot = storage_.latest_snapshot()) {
+      snapshot_bytes = snapshot->state.size();
+    }
+    if (!snapshot_bytes) return false;
+    const double budget = config_.snapshot_size_factor * static_cast<double>(*snapshot_bytes);
     std::vector<Txn> chunk;
     // The learner's last zxid must be one the leader has: a txn it never had must be truncated
     // first, which only the in-memory walk does (ZooKeeper's queueCommittedProposals).
@@ -422,6 +451,7 @@ class Replica {
   bool recover_state_machine(Instant now) {
     if (stopped(now)) return false;
     const std::optional<Snapshot> snapshot = storage_.latest_snapshot();
+    if (stopped(now)) return false;  // the newest snapshot could not be read
     const std::error_code ec = machine_.restore(snapshot ? *snapshot : Snapshot{});
     QUORUM_ASSERT(!ec, "the stored snapshot did not restore");
     const Zxid upto = std::min(storage_.last_committed_zxid(), storage_.last_logged_zxid());

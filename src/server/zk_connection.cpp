@@ -165,9 +165,14 @@ void ZkConnection::connect(const std::string& frame) {
     w.put_string(e.path);
     self->post([frame = framed(body)](ZkConnection& c) { c.send(frame); });
   };
-  auto done = [weak, old_client](Reply r) {
+  auto done = [weak, old_client, member = member_](Reply r) {
     auto self = weak.lock();
-    if (!self) return;
+    // The client left while the member was reattaching it: it must not stay attached there
+    // (an attached session is kept alive by its member).
+    if (!self) {
+      if (!r.error) member->detach_session(r.session);
+      return;
+    }
     jute::ConnectResponse resp;
     if (!old_client) resp.read_only = false;
     if (r.error) {
@@ -180,7 +185,12 @@ void ZkConnection::connect(const std::string& frame) {
     std::string body;
     jute::Writer w(body);
     put(w, resp);
-    self->post([frame = framed(body), r](ZkConnection& c) {
+    asio::post(self->io_, [self, frame = framed(body), r]() {
+      ZkConnection& c = *self;
+      if (c.closed_) {
+        if (!r.error) c.member_->detach_session(r.session);
+        return;
+      }
       c.send(frame);
       if (r.error) {
         c.close_after_write_ = true;
@@ -209,11 +219,16 @@ void ZkConnection::connect(const std::string& frame) {
   }
 }
 
-void ZkConnection::deliver(std::int32_t xid, std::string frame) {
+void ZkConnection::deliver(std::int32_t xid, std::string frame, bool close) {
   auto slot = std::find_if(in_flight_.begin(), in_flight_.end(),
                            [&](const InFlight& f) { return f.xid == xid && !f.reply; });
-  if (slot == in_flight_.end()) return send(std::move(frame));  // not a tracked request
+  if (slot == in_flight_.end()) {  // not a tracked request
+    if (!close) return send(std::move(frame));
+    close_after_write_ = true;
+    return write_some();
+  }
   slot->reply = std::move(frame);
+  slot->close = close;
   // Replies leave in request order, as ZooKeeper sends them: one answered here at once (a
   // garbled request) waits for the member's answers to the requests before it.
   while (!in_flight_.empty() && in_flight_.front().reply) {
@@ -221,6 +236,13 @@ void ZkConnection::deliver(std::int32_t xid, std::string frame) {
     latency_.add(now - in_flight_.front().start);
     port_stats_.latency.add(now - in_flight_.front().start);
     last_response_ = now;
+    if (in_flight_.front().close) {
+      // Nothing more is answered: what is still pending goes with the connection.
+      port_stats_.outstanding -= static_cast<std::int64_t>(in_flight_.size());
+      in_flight_.clear();
+      close_after_write_ = true;
+      return write_some();
+    }
     std::string out = std::move(*in_flight_.front().reply);
     in_flight_.pop_front();
     --port_stats_.outstanding;
@@ -277,14 +299,17 @@ void ZkConnection::reset_stats() {
 
 void ZkConnection::reply(std::int32_t xid, const Reply& r, std::string body) {
   last_zxid_ = std::max(last_zxid_, r.zxid.value);
+  // The session moved to another member: ZooKeeper closes the connection without a reply
+  // (FinalRequestProcessor's sendCloseSession), and the client goes on where it moved.
+  if (r.error == errc::session_moved) return deliver(xid, {}, true);
   std::string out;
   jute::Writer w(out);
   put(w, jute::ReplyHeader{xid, r.zxid.value, wire::err_of(r.error)});
   if (!r.error) out += body;  // no body with an error
   deliver(xid, framed(out));
-  // The session moved to another member, or this one lost its leader: ZooKeeper closes the
-  // connection, and the client goes on through another server.
-  if (r.error == errc::session_moved || r.error == errc::connection_loss) close_after_write_ = true;
+  // This member lost its leader: the connection closes after the reply, and the client goes
+  // on through another server.
+  if (r.error == errc::connection_loss) close_after_write_ = true;
 }
 
 void ZkConnection::send(std::string bytes) {

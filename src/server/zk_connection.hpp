@@ -61,7 +61,8 @@ class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
   void rearm_idle();
   void heard();
   // The reply frame to request `xid`, sent once the requests before it are answered.
-  void deliver(std::int32_t xid, std::string frame);
+  // `close`: instead of a reply, the connection closes once the replies before it are sent.
+  void deliver(std::int32_t xid, std::string frame, bool close = false);
   // Runs `f(self)` on the connection's thread (from the member's thread).
   template <class F>
   void post(F f) {
@@ -98,6 +99,7 @@ class ZkConnection : public std::enable_shared_from_this<ZkConnection> {
     std::int32_t xid = 0;
     std::chrono::steady_clock::time_point start;
     std::optional<std::string> reply;  // answered, waiting for the requests before it
+    bool close = false;                // answered by closing the connection, not a reply
   };
   std::deque<InFlight> in_flight_;
   const char* last_op_ = "NA";

@@ -161,7 +161,7 @@ std::string FileStorage::failure() const {
   return failure_;
 }
 
-void FileStorage::fail(std::string why) {
+void FileStorage::fail(std::string why) const {
   std::lock_guard lock(mutex_);
   if (failure_.empty()) failure_ = std::move(why);
   failed_.store(true, std::memory_order_release);
@@ -385,24 +385,57 @@ void FileStorage::save_snapshot(Snapshot snapshot) {
 }
 
 bool FileStorage::write_snapshot_file(const Snapshot& snapshot, bool background) {
-  const std::string path = snap_dir_ + "/" + snapshot_name(snapshot.last_zxid);
+  const std::string_view state = snapshot.state;
+  return stream_snapshot_file(
+             snapshot.last_zxid, [&](const SnapshotSink& sink) { sink(state); }, background)
+      .has_value();
+}
+
+// The state goes after the header's room as it comes; the header (its size and checksum)
+// last. Nothing is visible under the final name before all of it is synced.
+std::optional<std::uint64_t> FileStorage::stream_snapshot_file(
+    Zxid zxid, const std::function<void(const SnapshotSink&)>& produce, bool background) {
+  const std::string path = snap_dir_ + "/" + snapshot_name(zxid);
   // Its own temporary name: the member may save the same zxid meanwhile (a SNAP install).
   const std::string tmp = path + (background ? ".background.tmp" : ".tmp");
   std::unique_ptr<WritableFile> file;
   std::error_code ec = fs_.open(tmp, true, file);
   if (!ec) ec = file->truncate(0);
-  if (!ec) ec = file->write_at(0, encode_snapshot_header(snapshot));
-  if (!ec) ec = file->write_at(snapshot_header_size, snapshot.state);
+  std::uint64_t size = 0;
+  StreamingChecksum sum(static_cast<std::uint64_t>(zxid.value));
+  produce([&](std::string_view piece) {
+    if (ec || piece.empty()) return;  // after a failed write the rest is not written
+    ec = file->write_at(snapshot_header_size + size, piece);
+    sum.update(piece);
+    size += piece.size();
+  });
+  if (!ec) ec = file->write_at(0, encode_snapshot_header(zxid, size, sum.digest()));
   if (!ec) ec = file->sync();
   file.reset();
   if (!ec) ec = fs_.rename(tmp, path);
   if (!ec) ec = fs_.sync_directory(snap_dir_);
-  if (ec) fail(describe(path, ec));
-  return !ec;
+  if (ec) {
+    fail(describe(path, ec));
+    return std::nullopt;
+  }
+  return size;
 }
 
 void FileStorage::adopt_snapshot(Snapshot snapshot) {
   if (snapshot.last_zxid <= last_logged_) keep_snapshot(std::move(snapshot));
+}
+
+void FileStorage::adopt_snapshot_file(Zxid zxid, std::uint64_t state_size) {
+  if (zxid > last_logged_) return;  // as adopt_snapshot
+  snapshot_zxids_.erase(std::remove(snapshot_zxids_.begin(), snapshot_zxids_.end(), zxid),
+                        snapshot_zxids_.end());
+  snapshot_zxids_.push_back(zxid);
+  std::sort(snapshot_zxids_.begin(), snapshot_zxids_.end());
+  if (const auto newest = newest_snapshot(); !newest || zxid >= *newest) {
+    snapshot_.reset();  // the older image is no longer the newest: its memory goes
+    streamed_ = StreamedSnapshot{zxid, state_size};
+  }
+  purge_snapshots();
 }
 
 void FileStorage::keep_snapshot(Snapshot snapshot) {
@@ -411,7 +444,10 @@ void FileStorage::keep_snapshot(Snapshot snapshot) {
                         snapshot_zxids_.end());
   snapshot_zxids_.push_back(zxid);
   std::sort(snapshot_zxids_.begin(), snapshot_zxids_.end());
-  if (!snapshot_ || zxid >= snapshot_->last_zxid) snapshot_ = std::move(snapshot);
+  if (const auto newest = newest_snapshot(); !newest || zxid >= *newest) {
+    snapshot_ = std::move(snapshot);
+    streamed_.reset();
+  }
   purge_snapshots();
 }
 
@@ -489,7 +525,26 @@ void FileStorage::purge_snapshots() {
 }
 
 std::optional<Snapshot> FileStorage::latest_snapshot() const {
-  return snapshot_;
+  if (!streamed_) return snapshot_;
+  const std::string path = snap_dir_ + "/" + snapshot_name(streamed_->zxid);
+  std::string bytes, problem;
+  if (auto ec = fs_.read_all(path, bytes)) {
+    fail(describe(path, ec));
+    return std::nullopt;
+  }
+  std::optional<Snapshot> s = decode_snapshot_file(std::move(bytes), problem);
+  if (s && s->last_zxid != streamed_->zxid) problem = "its header names " + to_string(s->last_zxid);
+  if (!s || !problem.empty()) {
+    fail(path + ": " + problem);
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<std::uint64_t> FileStorage::latest_snapshot_bytes() const {
+  if (streamed_) return streamed_->state_size;
+  if (snapshot_) return snapshot_->state.size();
+  return std::nullopt;
 }
 
 void FileStorage::remove_snapshots_after(Zxid zxid) {
@@ -503,6 +558,7 @@ void FileStorage::remove_snapshots_after(Zxid zxid) {
   if (!removed) return;
   if (auto ec = fs_.sync_directory(snap_dir_)) return fail(describe(snap_dir_, ec));
   snapshot_.reset();
+  streamed_.reset();
   if (snapshot_zxids_.empty()) return;
   const std::string path = snap_dir_ + "/" + snapshot_name(snapshot_zxids_.back());
   std::string bytes, problem;

@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <charconv>
+#include <new>
 
 namespace quorum::storage {
 
@@ -90,6 +91,30 @@ std::size_t read_records(std::string_view bytes, Zxid after, std::size_t& max,
 
 std::uint64_t checksum(std::string_view bytes, std::uint64_t seed) noexcept {
   return XXH3_64bits_withSeed(bytes.data(), bytes.size(), seed);
+}
+
+// XXH3_state_t is opaque without XXH_STATIC_LINKING_ONLY: xxHash allocates it.
+struct StreamingChecksum::State {
+  State() : xxh(XXH3_createState()) {
+    if (xxh == nullptr) throw std::bad_alloc();
+  }
+  ~State() { XXH3_freeState(xxh); }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+  XXH3_state_t* xxh;
+};
+
+StreamingChecksum::StreamingChecksum(std::uint64_t seed) : state_(std::make_unique<State>()) {
+  XXH3_64bits_reset_withSeed(state_->xxh, seed);
+}
+StreamingChecksum::~StreamingChecksum() = default;
+
+void StreamingChecksum::update(std::string_view bytes) noexcept {
+  XXH3_64bits_update(state_->xxh, bytes.data(), bytes.size());
+}
+
+std::uint64_t StreamingChecksum::digest() const noexcept {
+  return XXH3_64bits_digest(state_->xxh);
 }
 
 std::string segment_name(Zxid first) {
@@ -219,19 +244,23 @@ std::optional<Zxid> parse_snapshot_name(std::string_view name) {
   return parse_hex_name(name, "snapshot.");
 }
 
-std::string encode_snapshot_header(const Snapshot& snapshot) {
+std::string encode_snapshot_header(Zxid zxid, std::uint64_t state_size,
+                                   std::uint64_t state_checksum) {
   std::string out;
   out.reserve(snapshot_header_size);
   put_u32(out, snapshot_magic);
   put_u32(out, snapshot_format_version);
-  put_u64(out, static_cast<std::uint64_t>(snapshot.last_zxid.value));
-  put_u64(out, snapshot.state.size());
-  put_u64(out, checksum(snapshot.state, static_cast<std::uint64_t>(snapshot.last_zxid.value)));
+  put_u64(out, static_cast<std::uint64_t>(zxid.value));
+  put_u64(out, state_size);
+  put_u64(out, state_checksum);
   return out;
 }
 
 std::string encode_snapshot_file(const Snapshot& snapshot) {
-  return encode_snapshot_header(snapshot) + snapshot.state.str();
+  const std::uint64_t sum =
+      checksum(snapshot.state, static_cast<std::uint64_t>(snapshot.last_zxid.value));
+  return encode_snapshot_header(snapshot.last_zxid, snapshot.state.size(), sum) +
+         snapshot.state.str();
 }
 
 namespace {

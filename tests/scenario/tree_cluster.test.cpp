@@ -3,6 +3,9 @@
 #include "support/catch.hpp"
 
 #include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "support/tree_client.hpp"
 
@@ -324,5 +327,48 @@ TEST_CASE("a write pipelined behind a sync is answered after it, in order (never
     CHECK(order[2].rfind("bad create ", 0) == 0);
     CHECK(order[2] != "bad create ok");
     CHECK(order[3] == "exists ok");
+  }
+}
+
+TEST_CASE("a write through the member a session moved away from is SESSIONMOVED") {
+  // ZooKeeper's owner rule: a reattach makes the new member the session's owner (a follower
+  // tells the leader with REVALIDATE before answering), and the leader refuses the session's
+  // writes that still come through the old one.
+  NodeCluster c = started(11);
+  const auto leader = c.run_until_serving();
+  REQUIRE(leader);
+  std::vector<ServerId> followers;
+  for (ServerId id : {1, 2, 3})
+    if (id != *leader) followers.push_back(id);
+  // follower -> follower, follower -> leader, leader -> follower
+  const std::vector<std::pair<ServerId, ServerId>> moves{
+      {followers[0], followers[1]}, {followers[0], *leader}, {*leader, followers[1]}};
+  for (const auto& [from, to] : moves) {
+    INFO("from " << from << " to " << to);
+    SimClient old_client{c, from};
+    REQUIRE(old_client.open(4000));
+    const std::string path = "/moved-" + std::to_string(from) + "-" + std::to_string(to);
+    REQUIRE_FALSE(old_client.create(path, "0")->error);
+    SimClient new_client{c, to};
+    new_client.session = old_client.session;
+    const auto attached = new_client.call([&](auto& m, ReplyHandler done, Instant now) {
+      m.attach_session(old_client.session, tree::session_password(old_client.session), Zxid::none(),
+                       new_client.watcher(), std::move(done), now);
+    });
+    REQUIRE(attached);
+    REQUIRE_FALSE(attached->error);
+    // The old member still has the session attached (its client has not noticed yet).
+    const auto stale = old_client.set(path, "stale");
+    REQUIRE(stale);
+    CHECK(stale->error == make_error_code(errc::session_moved));
+    const auto fresh = new_client.set(path, "fresh");
+    REQUIRE(fresh);
+    CHECK_FALSE(fresh->error);
+    CHECK(new_client.read(OpCode::get_data, path)->data == "fresh");
+    // Reads are not refused (ZooKeeper checks the owner of writes only).
+    CHECK_FALSE(old_client.read(OpCode::get_data, "/")->error);
+    new_client.call([&](auto& m, ReplyHandler done, Instant now) {
+      m.close_session(new_client.session, std::move(done), now);
+    });
   }
 }

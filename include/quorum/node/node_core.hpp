@@ -4,6 +4,7 @@
 // feeds messages, ticks and client calls on one thread, and replies come back on it.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <deque>
 #include <map>
@@ -86,6 +87,10 @@ class NodeCore {
       learner_ping(from, data);
     };
     hooks.sync_done = [this](const std::string& data) { sync_done(data); };
+    hooks.revalidate = [this](ServerId from, const std::string& data) {
+      return revalidate(from, data);
+    };
+    hooks.revalidated = [this](const std::string& data) { revalidated(data); };
     replica_.set_hooks(std::move(hooks));
   }
 
@@ -158,8 +163,9 @@ class NodeCore {
   }
 
   /// Reattaches a session created elsewhere (its client moved here). Refused as
-  /// SESSIONEXPIRED for an unknown session or a wrong password, and with CONNECTIONLOSS when
-  /// this member has not yet applied `last_zxid_seen` (the client should try another).
+  /// SESSIONEXPIRED for an unknown, expiring or closing session or a wrong password, and with
+  /// CONNECTIONLOSS when this member has not yet applied `last_zxid_seen` or has no leader to
+  /// ask (the client should try another). On a follower the answer waits for the leader's.
   void attach_session(std::int64_t id, const tree::SessionPassword& password, Zxid last_zxid_seen,
                       WatchHandler watcher, ReplyHandler done, Instant now) {
     now_ = now;
@@ -169,19 +175,37 @@ class NodeCore {
     auto s = machine_.tree.sessions().find(id);
     if (s == machine_.tree.sessions().end() || password != tree::session_password(id))
       return done(failure(errc::session_expired));
-    Client& c = clients_[id];
-    // Attached here already: that client is superseded (ZooKeeper closes its connection).
-    if (WatchHandler old = std::exchange(c.watcher, std::move(watcher)))
-      old({tree::EventType::none, tree::KeeperState::disconnected, {}});
-    c.timeout_ms = s->second.timeout_ms;
-    c.revalidate = true;
-    if (c.auth.empty()) c.auth.push_back({"ip", "127.0.0.1"});
-    if (leading()) tracker_.touch(id, config_.replica.self, true, now);
-    Reply r;
-    r.session = id;
-    r.timeout_ms = c.timeout_ms;
-    r.zxid = machine_.tree.last_applied_zxid();
-    done(std::move(r));
+    // The session's owner becomes this member: from then on the leader refuses its writes
+    // through the member it left (SESSIONMOVED). A follower asks the leader first (ZooKeeper's
+    // REVALIDATE) and answers once it hears back, so a client that was answered has no write
+    // through its old member accepted after; the leader's own tracker answers at once. Until
+    // then the session's later calls here wait behind the reattach, in order.
+    std::optional<Reply> answer;
+    if (leading()) {
+      answer = tracker_.touch(id, config_.replica.self, true, now)
+                   ? Reply{}
+                   : failure(errc::session_expired);  // expiring or closing
+    } else {
+      std::string payload;
+      tree::encoding::Encoder e(payload);
+      e.put(id);
+      if (!replica_.revalidate(std::move(payload), now))
+        return done(failure(errc::connection_loss));
+    }
+    auto [entry, fresh] = clients_.try_emplace(id);
+    Client& c = entry->second;
+    if (fresh) c.opening = true;  // new here: its entry goes if the reattach fails
+    Pending p{Pending::Kind::attach,
+              0,
+              {},
+              [this, id, watcher = std::move(watcher), done = std::move(done)](Reply r) mutable {
+                if (!r.error) return finish_attach(id, std::move(watcher), std::move(done));
+                done(std::move(r));
+              }};
+    p.closes = answer && answer->error && c.opening;
+    p.ready = std::move(answer);
+    c.queue.push_back(std::move(p));
+    drain(id);
   }
 
   /// A packet from a remote client (ZooKeeper's client port): its session lives as long as
@@ -334,7 +358,8 @@ class NodeCore {
 
  private:
   struct Pending {
-    enum class Kind { write, sync, local };
+    // attach: a reattach waiting for the leader's REVALIDATE answer (ready once it came).
+    enum class Kind { write, sync, local, attach };
     Kind kind = Kind::write;
     std::int32_t cxid = 0;
     std::function<Reply()> run;  // local: what to do when it reaches the head
@@ -350,7 +375,6 @@ class NodeCore {
     std::deque<Pending> queue;  // per-session FIFO
     bool opening = false;
     bool closing = false;
-    bool revalidate = false;
     // A remote client (touch() was called for it) keeps its session alive only by sending
     // packets, as ZooKeeper's clients do; an in-process one by being attached.
     bool remote = false;
@@ -727,6 +751,61 @@ class NodeCore {
     if (user_role_observer_) user_role_observer_(e);
   }
 
+  // ---- reattaching -------------------------------------------------------------------------
+
+  // The reattach's turn came and the leader agreed: the client is this session's here.
+  void finish_attach(std::int64_t id, WatchHandler watcher, ReplyHandler done) {
+    auto s = machine_.tree.sessions().find(id);
+    auto it = clients_.find(id);
+    if (s == machine_.tree.sessions().end() || it == clients_.end())
+      return done(failure(errc::session_expired));
+    Client& c = it->second;
+    c.opening = false;
+    // Attached here already: that client is superseded (ZooKeeper closes its connection).
+    if (WatchHandler old = std::exchange(c.watcher, std::move(watcher)))
+      old({tree::EventType::none, tree::KeeperState::disconnected, {}});
+    c.timeout_ms = s->second.timeout_ms;
+    if (c.auth.empty()) c.auth.push_back({"ip", "127.0.0.1"});
+    Reply r;
+    r.session = id;
+    r.timeout_ms = c.timeout_ms;
+    r.password = tree::session_password(id);  // the ConnectResponse carries it again
+    r.zxid = machine_.tree.last_applied_zxid();
+    done(std::move(r));
+  }
+
+  // Leader: a learner's client reattached session `id` there; it is the owner now, unless the
+  // session is gone or closing (then the client hears SESSIONEXPIRED).
+  std::string revalidate(ServerId from, const std::string& data) {
+    tree::encoding::Decoder d(data);
+    std::int64_t id = 0;
+    d.get(id);
+    const bool valid = d.done() && tracker_.touch(id, from, true, now_);
+    std::string out;
+    tree::encoding::Encoder e(out);
+    e.put(id), e.put(static_cast<std::uint8_t>(valid ? 1 : 0));
+    return out;
+  }
+
+  // Follower: the leader's answer for the oldest reattach of that session still waiting.
+  void revalidated(const std::string& data) {
+    tree::encoding::Decoder d(data);
+    std::int64_t id = 0;
+    std::uint8_t valid = 0;
+    d.get(id), d.get(valid);
+    if (!d.done()) return;
+    auto it = clients_.find(id);
+    if (it == clients_.end()) return;  // detached or expired meanwhile: already answered
+    for (Pending& p : it->second.queue) {
+      if (p.kind != Pending::Kind::attach || p.ready) continue;
+      p.ready = valid != 0 ? Reply{} : failure(errc::session_expired);
+      // A refused reattach of a session new here ends its client entry (and what queued).
+      p.closes = valid == 0 && it->second.opening;
+      break;
+    }
+    drain(id);
+  }
+
   // ---- leader duties ----------------------------------------------------------------------------
 
   void prepare(Txn& txn, ServerId via) {
@@ -735,10 +814,9 @@ class NodeCore {
     if (!tree::encoding::decode(txn.data, request)) {
       record.body = tree::ErrorTxn{errc::marshalling_error, static_cast<tree::OpCode>(txn.type)};
     } else {
-      // Owners are tracked (revalidation), but SESSIONMOVED is left to the wire protocol,
-      // where a connection can move; in process a client moves only by reattaching.
-      (void)via;
-      record = prep_.prepare(request, txn.zxid, 0, now_);
+      // A session reattached elsewhere has a new owner: writes through another member are
+      // SESSIONMOVED (via is this member's own id for its clients' writes).
+      record = prep_.prepare(request, txn.zxid, via, now_);
     }
     txn.type = static_cast<std::int32_t>(tree::txn_type(record.body));
     txn.data = tree::encoding::encode(record);
@@ -746,8 +824,7 @@ class NodeCore {
 
   void lead_tick(Instant now) {
     for (auto& [id, c] : clients_)
-      if (!c.opening && alive(c))
-        tracker_.touch(id, config_.replica.self, std::exchange(c.revalidate, false), now);
+      if (!c.opening && alive(c)) tracker_.touch(id, config_.replica.self, false, now);
     for (std::int64_t id : tracker_.expire(now)) leader_request(id, tree::CloseSessionRequest{});
     if (now >= next_container_check_) {
       next_container_check_ = now + config_.container_check_interval;
@@ -773,7 +850,7 @@ class NodeCore {
     for (auto& [id, c] : clients_) {
       if (!alive(c)) continue;
       e.put(id);
-      e.put(static_cast<std::uint8_t>(std::exchange(c.revalidate, false) ? 1 : 0));
+      e.put(std::uint8_t{0});  // reserved: owners move by REVALIDATE, never by a ping
     }
     return out;
   }
@@ -783,9 +860,9 @@ class NodeCore {
     const std::uint32_t n = d.count(9);
     for (std::uint32_t i = 0; i < n && d.ok(); ++i) {
       std::int64_t id = 0;
-      std::uint8_t revalidate = 0;
-      d.get(id), d.get(revalidate);
-      if (d.ok()) tracker_.touch(id, from, revalidate != 0, now_);
+      std::uint8_t reserved = 0;  // owners move by REVALIDATE only
+      d.get(id), d.get(reserved);
+      if (d.ok()) tracker_.touch(id, from, false, now_);
     }
   }
 
@@ -816,6 +893,7 @@ class NodeCore {
   NodeConfig config_;
   detail::TreeMachine machine_;
   tree::SessionTracker tracker_;
+
   tree::RequestPrep prep_;
   tree::WatchManager watches_;
   tree::SessionIdGenerator ids_;

@@ -90,11 +90,21 @@ class FileStorage {
   /// synced). Safe on any thread (a background snapshot); false, with the storage failed,
   /// when a write, sync or rename fails.
   bool write_snapshot_file(const Snapshot& snapshot, bool background = false);
+  /// Receives a state's bytes in order.
+  using SnapshotSink = std::function<void(std::string_view)>;
+  /// The same for an image too large to hold twice: `produce(sink)` passes the state's bytes
+  /// to `sink` in pieces, each written as it comes. The state's size, or nullopt (the storage
+  /// failed) as write_snapshot_file.
+  std::optional<std::uint64_t> stream_snapshot_file(
+      Zxid zxid, const std::function<void(const SnapshotSink&)>& produce, bool background = false);
   /// Member thread: takes a written snapshot as the newest, and purges old snapshots and the
   /// log segments only they needed. A snapshot past the log's end (taken before a SNAP install
   /// moved the log back) stays on disk unadopted: the log must hold everything after the
   /// snapshots it purges by.
   void adopt_snapshot(Snapshot snapshot);
+  /// The same for a streamed snapshot of `state_size` bytes: its image is not held in memory,
+  /// latest_snapshot() reads it from the file when asked.
+  void adopt_snapshot_file(Zxid zxid, std::uint64_t state_size);
   /// Writes the image as a snapshot; the old log's txns after it stay on disk while appends
   /// repeat them (see SnapshotStore), the rest of the old log goes.
   void install_snapshot(Snapshot snapshot);
@@ -104,7 +114,11 @@ class FileStorage {
   Zxid held_zxid() const noexcept {
     return superseded_.empty() ? durable_zxid() : std::max(durable_zxid(), superseded_.back());
   }
+  /// The newest snapshot; read from its file when only a streamed one is newer than the image
+  /// held in memory (a read failure fails the storage and answers nullopt).
   std::optional<Snapshot> latest_snapshot() const;
+  /// The newest snapshot's state size, without reading it.
+  std::optional<std::uint64_t> latest_snapshot_bytes() const;
   void remove_snapshots_after(Zxid zxid);
 
   const std::string& snapshot_dir() const noexcept { return snap_dir_; }
@@ -118,7 +132,8 @@ class FileStorage {
   void write_batch(std::vector<Txn>& batch);
   // Waits until the writer has nothing pending or in flight.
   void wait_idle(std::unique_lock<std::mutex>& lock);
-  void fail(std::string why);
+  // Const: a read in a query (latest_snapshot) can be what finds the storage failed.
+  void fail(std::string why) const;
   void purge_snapshots();
   // Takes a written snapshot as the newest (when it is) and purges.
   void keep_snapshot(Snapshot snapshot);
@@ -134,7 +149,18 @@ class FileStorage {
   Epoch accepted_epoch_ = 0;
   Epoch current_epoch_ = 0;
   Zxid last_committed_{};
-  std::optional<Snapshot> snapshot_;  // the newest
+  // The newest snapshot: its image, or (background snapshots, streamed) only its zxid and size.
+  std::optional<Snapshot> snapshot_;
+  struct StreamedSnapshot {
+    Zxid zxid;
+    std::uint64_t state_size = 0;
+  };
+  std::optional<StreamedSnapshot> streamed_;
+  std::optional<Zxid> newest_snapshot() const {
+    if (streamed_) return streamed_->zxid;
+    if (snapshot_) return snapshot_->last_zxid;
+    return std::nullopt;
+  }
   std::vector<Zxid> snapshot_zxids_;  // every valid one on disk, oldest first
 
   // Member thread: what was appended (a bounded tail of it) and where the log starts.
@@ -151,8 +177,8 @@ class FileStorage {
   bool writing_ = false;
   bool calling_listener_ = false;
   bool stopping_ = false;
-  std::string failure_;
-  std::atomic<bool> failed_{false};
+  mutable std::string failure_;
+  mutable std::atomic<bool> failed_{false};
   std::atomic<std::int64_t> durable_{0};
   mutable std::mutex log_mutex_;  // the SegmentedLog: the writer's appends vs disk reads
   SegmentedLog log_;

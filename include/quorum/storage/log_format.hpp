@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,21 @@ inline constexpr std::uint32_t max_log_record = 256u << 20;
 
 /// XXH3-64 of `bytes` with `seed`.
 std::uint64_t checksum(std::string_view bytes, std::uint64_t seed = 0) noexcept;
+
+/// The same checksum of bytes given in pieces (a snapshot streamed to its file).
+class StreamingChecksum {
+ public:
+  explicit StreamingChecksum(std::uint64_t seed);
+  ~StreamingChecksum();
+  StreamingChecksum(const StreamingChecksum&) = delete;
+  StreamingChecksum& operator=(const StreamingChecksum&) = delete;
+  void update(std::string_view bytes) noexcept;
+  std::uint64_t digest() const noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 /// "log.<lowercase hex, no padding>" and back (nullopt for any other name).
 std::string segment_name(Zxid first);
@@ -92,7 +108,8 @@ std::optional<Zxid> parse_snapshot_name(std::string_view name);
 std::string encode_snapshot_file(const Snapshot& snapshot);
 /// The file's first snapshot_header_size bytes; the state follows them unchanged (a writer
 /// of a large image writes the two without joining them).
-std::string encode_snapshot_header(const Snapshot& snapshot);
+std::string encode_snapshot_header(Zxid zxid, std::uint64_t state_size,
+                                   std::uint64_t state_checksum);
 /// The snapshot in a file image, or nullopt with `problem` saying what is wrong.
 std::optional<Snapshot> decode_snapshot_file(std::string_view bytes, std::string& problem);
 /// The same, keeping the file's buffer as the image (no copy).

@@ -89,6 +89,10 @@ class DataTree {
   }
 
   Snapshot snapshot() const;
+  /// The same image in pieces of about `chunk` bytes, each passed to `sink(std::string_view)`
+  /// in order (a snapshot streamed to its file without holding all of it).
+  template <class Sink>
+  void write_snapshot(Sink&& sink, std::size_t chunk = 1 << 20) const;
   std::error_code restore(const Snapshot& snapshot);
   Zxid last_applied_zxid() const noexcept { return last_applied_; }
 
@@ -169,6 +173,10 @@ class DataTree {
   }
 
  private:
+  // Encodes the image into `out`, calling `flush(out)` whenever it holds `chunk` bytes or
+  // more, and once at the end.
+  template <class Flush>
+  void encode_snapshot(std::string& out, Flush&& flush, std::size_t chunk) const;
   // A fresh tree: "/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config" (READ for all).
   void reset() {
     nodes_.clear();

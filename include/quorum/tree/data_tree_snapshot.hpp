@@ -3,6 +3,8 @@
 // it into a fresh tree and swaps only on success, so a damaged image changes nothing.
 #pragma once
 
+#include <algorithm>
+#include <string_view>
 #include <vector>
 
 #include "quorum/tree/data_tree.hpp"
@@ -14,7 +16,8 @@ inline constexpr std::uint32_t snapshot_magic = 0x51545245;  // "QTRE"
 inline constexpr std::uint32_t snapshot_version = 1;
 }  // namespace detail
 
-inline Snapshot DataTree::snapshot() const {
+template <class Flush>
+void DataTree::encode_snapshot(std::string& out, Flush&& flush, std::size_t chunk) const {
   // Node ids and ACL slots are dense, so plain vectors index them (a snapshot of a large tree
   // is mostly this loop: no hashing per node).
   constexpr std::uint32_t unset = UINT32_MAX;
@@ -22,13 +25,14 @@ inline Snapshot DataTree::snapshot() const {
   std::vector<std::uint32_t> acl_order;
   std::vector<NodeId> order;
   order.reserve(nodes_.size());
-  std::size_t bytes = 0;  // names and data, to size the image once
+  constexpr std::size_t fixed_per_node = 4 + 4 + 4 + 8 * 6 + 4 * 3 + 4;
+  std::size_t bytes = 64 + sessions_.size() * 12;  // the whole image, to size `out` once
   std::vector<NodeId> stack{NodeStore::root()};
   while (!stack.empty()) {
     const NodeId at = stack.back();
     stack.pop_back();
     order.push_back(at);
-    bytes += nodes_.name(at).size() + nodes_.data(at).size();
+    bytes += fixed_per_node + nodes_.name(at).size() + nodes_.data(at).size();
     nodes_.for_each_child(at, [&](NodeId c) { stack.push_back(c); });
     std::uint32_t& slot = acl_index[nodes_[at].acl];
     if (slot == unset) {
@@ -36,10 +40,8 @@ inline Snapshot DataTree::snapshot() const {
       acl_order.push_back(nodes_[at].acl);
     }
   }
-  constexpr std::size_t fixed_per_node = 4 + 4 + 4 + 8 * 6 + 4 * 3 + 4;
-  std::string out;
-  out.reserve(64 + acl_order.size() * 64 + order.size() * fixed_per_node + bytes +
-              sessions_.size() * 12);
+  const std::size_t want = std::min(bytes, chunk) + 64 * 1024;
+  if (out.capacity() < want) out.reserve(want);
   encoding::Encoder e(out);
   e.put(detail::snapshot_magic);
   e.put(detail::snapshot_version);
@@ -58,10 +60,31 @@ inline Snapshot DataTree::snapshot() const {
     e.put(n.ephemeral_owner), e.put(n.version), e.put(nodes_.stored_cversion(id));
     e.put(n.aversion);
     e.put(acl_index[n.acl]);
+    if (out.size() >= chunk) flush(out);
   }
   e.put(static_cast<std::uint32_t>(sessions_.size()));
   for (const auto& [id, s] : sessions_) e.put(id), e.put(s.timeout_ms);
+  flush(out);
+}
+
+inline Snapshot DataTree::snapshot() const {
+  std::string out;
+  encode_snapshot(
+      out, [](std::string&) {}, SIZE_MAX);
   return Snapshot{last_applied_, std::move(out)};
+}
+
+template <class Sink>
+void DataTree::write_snapshot(Sink&& sink, std::size_t chunk) const {
+  std::string buffer;
+  encode_snapshot(
+      buffer,
+      [&](std::string& out) {
+        if (out.empty()) return;
+        sink(std::string_view(out));
+        out.clear();
+      },
+      chunk);
 }
 
 inline std::error_code DataTree::restore(const Snapshot& snapshot) {

@@ -66,6 +66,9 @@ class FollowerCore {
       case PacketType::sync:
         effects_.syncs.push_back(p.data);
         return;
+      case PacketType::revalidate:
+        effects_.revalidated.push_back(p.data);
+        return;
       default:
         return fail(std::string("unexpected ") + std::string(to_string(p.type)));
     }
@@ -98,6 +101,15 @@ class FollowerCore {
     if (failed() || txns.empty()) return;
     QuorumPacket p{PacketType::request, Zxid::none(), 0, std::move(txns), {}};
     effects_.messages.push_back({leader_, std::move(p)});
+  }
+
+  /// A client reattaches its session here (ZooKeeper's REVALIDATE): the leader checks the
+  /// session and makes this member its owner, and answers with a REVALIDATE of its own.
+  bool revalidate(std::string payload) {
+    if (failed() || phase_ != Phase::broadcast) return false;
+    effects_.messages.push_back(
+        {leader_, QuorumPacket{PacketType::revalidate, Zxid::none(), 0, {}, std::move(payload)}});
+    return true;
   }
 
   /// What to attach to each PING reply (the sessions this member's clients kept alive).

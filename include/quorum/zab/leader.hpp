@@ -72,6 +72,9 @@ class LeaderCore {
       case PacketType::ping:
         if (!p.data.empty()) effects_.learner_pings.push_back({from, p.data});
         return;
+      case PacketType::revalidate:
+        effects_.revalidations.push_back({from, p.data});
+        return;
       default:
         return drop(from, "unexpected " + std::string(to_string(p.type)));
     }

@@ -100,6 +100,10 @@ struct ZabEffects {
     std::string data;
   };
   std::vector<LearnerPing> learner_pings;
+  /// Leader: learners asking to own a reattached session (REVALIDATE); the driver answers each.
+  std::vector<LearnerPing> revalidations;
+  /// Follower: the leader's answers to this member's REVALIDATEs.
+  std::vector<std::string> revalidated;
   std::optional<PacketType> sync_mode;  ///< a follower learned how it syncs: DIFF, TRUNC or SNAP
   std::optional<Epoch> established;     ///< the role reached BROADCAST in this epoch
   std::optional<std::string> failed;
@@ -110,6 +114,8 @@ struct ZabEffects {
     disk_syncs.clear();
     syncs.clear();
     learner_pings.clear();
+    revalidations.clear();
+    revalidated.clear();
     sync_mode.reset();
     commit_through.reset();
     messages.clear();

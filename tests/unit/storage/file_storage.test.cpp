@@ -497,3 +497,95 @@ TEST_CASE("a snapshot past the log's end is not adopted and purges nothing") {
   CHECK(s.log_start_zxid() <= s.last_logged_zxid());
   CHECK(all_after(s, Zxid{}) == txns(1, 5));
 }
+
+TEST_CASE("a streamed snapshot is the same file as a whole one, and is read back when asked") {
+  SimFileSystem fs;
+  FileStorage s(fs, options());
+  REQUIRE_FALSE(open(s).ec);
+  s.append(txns(1, 6));
+  s.flush();
+  const std::string state = "the image, in pieces of any size";
+  REQUIRE(s.write_snapshot_file(Snapshot{Zxid::make(1, 3), state}));
+  const std::optional<std::uint64_t> size = s.stream_snapshot_file(
+      Zxid::make(1, 6),
+      [&](const FileStorage::SnapshotSink& sink) {
+        sink(std::string_view(state).substr(0, 3));
+        sink({});  // an empty piece writes nothing
+        sink(std::string_view(state).substr(3, 10));
+        sink(std::string_view(state).substr(13));
+      },
+      true);
+  REQUIRE(size == state.size());
+  std::string whole, streamed;
+  REQUIRE_FALSE(fs.read_all("/zk/data/version-2/snapshot.100000003", whole));
+  REQUIRE_FALSE(fs.read_all("/zk/data/version-2/snapshot.100000006", streamed));
+  // Same layout: only the zxid and the checksum seeded with it differ.
+  CHECK(streamed == encode_snapshot_file(Snapshot{Zxid::make(1, 6), state}));
+  CHECK(whole == encode_snapshot_file(Snapshot{Zxid::make(1, 3), state}));
+
+  s.adopt_snapshot_file(Zxid::make(1, 6), *size);
+  CHECK(s.latest_snapshot_bytes() == state.size());
+  const std::optional<Snapshot> latest = s.latest_snapshot();
+  REQUIRE(latest);
+  CHECK(latest->last_zxid == Zxid::make(1, 6));
+  CHECK(latest->state == state);
+  CHECK(s.failure().empty());
+
+  // A newer image held in memory takes over from the streamed one.
+  s.append(txns(7, 8));
+  s.flush();
+  s.save_snapshot(Snapshot{Zxid::make(1, 8), "eight"});
+  CHECK(s.latest_snapshot()->state == "eight");
+  CHECK(s.latest_snapshot_bytes() == 5);
+}
+
+TEST_CASE("a streamed snapshot damaged after it was written fails the storage when read") {
+  SimFileSystem fs;
+  FileStorage s(fs, options());
+  REQUIRE_FALSE(open(s).ec);
+  s.append(txns(1, 4));
+  s.flush();
+  const auto size = s.stream_snapshot_file(
+      Zxid::make(1, 4), [](const FileStorage::SnapshotSink& sink) { sink("four"); });
+  REQUIRE(size);
+  s.adopt_snapshot_file(Zxid::make(1, 4), *size);
+  fs.damage("/zk/data/version-2/snapshot.100000004", snapshot_header_size + 1, "?");
+  CHECK_FALSE(s.latest_snapshot());
+  CHECK(s.failed());
+  CHECK(s.failure().find("snapshot.100000004: the state's checksum does not match") !=
+        std::string::npos);
+}
+
+TEST_CASE("a failed write while streaming a snapshot leaves no snapshot and fails the storage") {
+  SimFileSystem fs;
+  FileStorage s(fs, options());
+  REQUIRE_FALSE(open(s).ec);
+  s.append(txns(1, 4));
+  s.flush();
+  // The second piece's write fails (the disk is full).
+  int writes = 0;
+  fs.set_fault_hook([&](FileOp op, const std::string& path) {
+    if (op != FileOp::write || path.find("snapshot.") == std::string::npos)
+      return std::error_code{};
+    return ++writes == 2 ? std::make_error_code(std::errc::no_space_on_device) : std::error_code{};
+  });
+  int pieces = 0;
+  const auto size = s.stream_snapshot_file(Zxid::make(1, 4), [&](const auto& sink) {
+    for (int i = 0; i < 5; ++i, ++pieces) sink("piece");
+  });
+  CHECK_FALSE(size);
+  CHECK(pieces == 5);  // the producer runs to its end; nothing more is written
+  CHECK(writes == 2);
+  CHECK(s.failed());
+  CHECK_FALSE(fs.exists("/zk/data/version-2/snapshot.100000004"));
+}
+
+TEST_CASE("a streaming checksum equals the one-shot checksum") {
+  const std::string bytes(10'000, 'x');
+  StreamingChecksum sum(42);
+  sum.update(std::string_view(bytes).substr(0, 1));
+  sum.update(std::string_view(bytes).substr(1, 4095));
+  sum.update(std::string_view(bytes).substr(4096));
+  CHECK(sum.digest() == checksum(bytes, 42));
+  CHECK(StreamingChecksum(7).digest() == checksum({}, 7));
+}

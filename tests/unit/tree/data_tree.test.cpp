@@ -372,6 +372,35 @@ TEST_CASE("a copied tree is independent and serializes to the same snapshot") {
   CHECK(h.tree.snapshot().state != image.state);
 }
 
+TEST_CASE("a snapshot written in pieces is the same image") {
+  // Background snapshots stream the image to the file a chunk at a time.
+  TreeHarness h;
+  h.create("/a", "data-a");
+  h.create("/a/big", std::string(3000, 'b'));
+  h.create("/a/e", {}, CreateMode::ephemeral);
+  for (int i = 0; i < 200; ++i)
+    h.create("/a/s-", std::string(static_cast<std::size_t>(i), 'v'),
+             CreateMode::persistent_sequential);
+  const Snapshot image = h.tree.snapshot();
+  for (const std::size_t chunk :
+       {std::size_t{1}, std::size_t{100}, std::size_t{4096}, image.state.size() * 2}) {
+    std::string joined;
+    std::size_t pieces = 0;
+    h.tree.write_snapshot(
+        [&](std::string_view piece) {
+          CHECK_FALSE(piece.empty());
+          joined += piece;
+          ++pieces;
+        },
+        chunk);
+    INFO("chunk " << chunk);
+    CHECK(joined == image.state);
+    // A piece is flushed once it reaches `chunk` bytes (after a whole node), and at the end.
+    if (chunk >= image.state.size()) CHECK(pieces == 1);
+    if (chunk == 4096) CHECK(pieces >= image.state.size() / (4096 + 3100));
+  }
+}
+
 TEST_CASE("the record codec never reads past its input") {
   TreeHarness h;
   const Txn txn = h.propose(
