@@ -31,3 +31,13 @@ TEST_CASE("the data tree under faults keeps sessions - watches and one tree", "[
   CHECK(replies > seeds * 10);
   CHECK(events > 0);
 }
+
+TEST_CASE("seeds that found bugs stay fixed", "[sim]") {
+  // 18504: a write forwarded before a detach was applied after the same member reattached the
+  // session, and answered the new client's write that reused its cxid.
+  for (const std::uint64_t seed : {18504u}) {
+    const auto result = quorum::testing::run_tree_swarm(seed);
+    INFO("seed " << seed << ": " << (result.ok() ? "" : result.violations.front()));
+    CHECK(result.ok());
+  }
+}

@@ -311,7 +311,7 @@ class NodeCore {
     Client* c = client(id, done);
     if (!c) return;
     // ZooKeeper does not validate sync's path: it answers 0 and echoes it.
-    const std::int32_t cxid = ++c->cxid;
+    const std::int32_t cxid = next_cxid();
     std::string marker = std::to_string(id) + ":" + std::to_string(cxid);
     // Queued before submitting: a leader may answer within submit().
     c->queue.push_back(
@@ -370,7 +370,6 @@ class NodeCore {
   struct Client {
     WatchHandler watcher;
     std::int32_t timeout_ms = 0;
-    std::int32_t cxid = 0;
     std::vector<tree::Id> auth;
     std::deque<Pending> queue;  // per-session FIFO
     bool opening = false;
@@ -403,13 +402,25 @@ class NodeCore {
     return &it->second;
   }
 
+  // An applied txn finds the request waiting for it by (session, cxid), so a cxid must not
+  // repeat while an older request could still be applied here: not when a session's client
+  // entry is made again (a detach and reattach here), nor between members (a request through
+  // the member a session moved away from is applied here too). One counter for the member,
+  // with the member's id in the top bits; it wraps after 16M writes.
+  std::int32_t next_cxid() {
+    next_cxid_ = (next_cxid_ + 1) & 0xFFFFFFu;
+    if (next_cxid_ == 0) next_cxid_ = 1;
+    const auto member = static_cast<std::uint32_t>(config_.replica.self) & 0x7Fu;
+    return static_cast<std::int32_t>(member << 24 | next_cxid_);
+  }
+
   std::int64_t wall_ms(Instant now) const {
     return config_.wall_clock_offset_ms +
            std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   }
 
   void submit_write(std::int64_t id, Client& c, const tree::RequestBody& body, ReplyHandler done) {
-    const std::int32_t cxid = ++c.cxid;
+    const std::int32_t cxid = next_cxid();
     const auto type =
         static_cast<std::int32_t>(std::visit([](const auto& b) { return op_of(b); }, body));
     std::string bytes = tree::encoding::encode_request(id, cxid, wall_ms(now_), c.auth, body);
@@ -906,6 +917,7 @@ class NodeCore {
   int batch_depth_ = 0;
   std::uint64_t applied_txns_ = 0;
   tree::Request prep_scratch_;  // each request the leader prepares, decoded into the same buffers
+  std::uint32_t next_cxid_ = 0;
   std::vector<std::pair<std::int64_t, std::int32_t>> outbox_;  // (session, cxid) of held ops
   std::vector<Txn> outbox_txns_;
 };
