@@ -37,6 +37,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -1093,6 +1094,73 @@ def s_move(ctx):
     ctx["M"] = M
 
 
+def _raw_frame(sock, body):
+    sock.sendall(struct.pack(">i", len(body)) + body)
+
+
+def _raw_recv(sock, timeout=10.0):
+    """One reply frame; None when the server closed the connection, "timeout" after `timeout`."""
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return None
+            data += chunk
+    except socket.timeout:
+        return "timeout"
+    except OSError:
+        return None
+    return data[4:4 + struct.unpack(">i", data[:4])[0]]
+
+
+def _raw_session(hostport, session=0, password=b"\0" * 16):
+    """A raw connection with a new (session 0) or reattached session: (socket, id, password)."""
+    host, port = hostport.rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    _raw_frame(sock, struct.pack(">iqiq", 0, 0, 10000, session) + struct.pack(">i", 16) +
+               password + b"\0")
+    reply = _raw_recv(sock)
+    assert isinstance(reply, bytes) and len(reply) == 37, reply
+    _, timeout, sid, n = struct.unpack(">iiqi", reply[:20])
+    return sock, (sid if timeout > 0 else None), reply[20:20 + n]
+
+
+def _raw_set(sock, xid, path, data):
+    p = path.encode()
+    _raw_frame(sock, struct.pack(">ii", xid, 5) + struct.pack(">i", len(p)) + p +
+               struct.pack(">i", len(data)) + data + struct.pack(">i", -1))
+    reply = _raw_recv(sock)
+    if reply is None:
+        return "closed without a reply"
+    if reply == "timeout":
+        return "no answer in 10 s"
+    rxid, _, err = struct.unpack(">iqi", reply[:16])
+    return "reply xid %s err %d" % ("=" if rxid == xid else rxid, err)
+
+
+def s_moved(ctx):
+    """A session reattached on another server: its old connection's next write is refused."""
+    A = ctx["A"]
+    A.do("create /compat/moved", lambda: wait_result(A.zk.create_async("/compat/moved", b"0")))
+    for old, new in ((0, 2), (0, 1)):
+        x, sid, password = _raw_session(HOSTS[old])
+        out("X connected to server %d: %s" % (old + 1, "session" if sid else "refused"))
+        y, ysid, _ = _raw_session(HOSTS[new], sid, password)
+        out("Y reattached on server %d: same session %s" % (new + 1, ysid == sid))
+        out("X setData through server %d after the move: %s" %
+            (old + 1, _raw_set(x, 1, "/compat/moved", b"x")))
+        out("Y setData through server %d: %s" % (new + 1, _raw_set(y, 1, "/compat/moved", b"y")))
+        _raw_frame(y, struct.pack(">ii", 2, -11))  # closeSession
+        closing = _raw_recv(y)
+        out("Y closeSession: %s" % ("err %d" % struct.unpack(">iqi", closing[:16])[2]
+                                     if isinstance(closing, bytes) else closing))
+        x.close()
+        y.close()
+    A.do("get /compat/moved", lambda: wait_result(A.zk.get_async("/compat/moved"))[0])
+
+
 def s_close(ctx):
     A, B = ctx["A"], ctx["B"]
     M = ctx.get("M")
@@ -1131,7 +1199,8 @@ def s_close(ctx):
 
 SECTIONS = [("connect", s_connect), ("crud", s_crud), ("nodes", s_nodes), ("acl", s_acl),
             ("watches", s_watches), ("persistent watches", s_persistent), ("multi", s_multi),
-            ("session expiry", s_expiry), ("session move", s_move), ("close", s_close)]
+            ("session expiry", s_expiry), ("session move", s_move),
+            ("session moved (raw)", s_moved), ("close", s_close)]
 
 
 def stop_all(timeout=20.0):
